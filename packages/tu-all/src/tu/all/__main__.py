@@ -1,0 +1,7 @@
+"""`python -m tu.all` runs the `tu` command."""
+
+import sys
+
+from tu.all.cli import main
+
+sys.exit(main())

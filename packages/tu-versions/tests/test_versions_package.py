@@ -1,9 +1,0 @@
-"""The package imports and reports the version it was built with."""
-
-import importlib.metadata
-
-import tu.versions
-
-
-def test_version_matches_distribution_metadata() -> None:
-    assert importlib.metadata.version("tu-versions") == tu.versions.__version__
