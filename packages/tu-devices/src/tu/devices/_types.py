@@ -1,0 +1,12 @@
+"""Type aliases shared by the device helpers."""
+
+from __future__ import annotations
+
+from typing import Union
+
+import torch
+
+__all__ = ["DeviceLike"]
+
+#: What a ``device`` argument may be: a torch.device, a string such as "cuda:1", or an index.
+DeviceLike = Union[torch.device, str, int]  # noqa: UP007

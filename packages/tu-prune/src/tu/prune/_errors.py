@@ -1,0 +1,11 @@
+"""Exceptions of tu.prune."""
+
+from __future__ import annotations
+
+
+class UnsupportedLayerError(TypeError, ValueError):
+    """The layer is neither an ``nn.Linear`` nor a Conv1D.
+
+    A ``TypeError`` by nature; also a ``ValueError`` because transformers' ``prune_layer``
+    raises ``ValueError`` in this case and callers may catch that.
+    """
