@@ -11,21 +11,35 @@ from hypothesis import strategies as st
 
 import tu.devices._isin as isin_module
 from tu.devices import isin_broadcast, isin_mps_friendly, isin_needs_fallback
-from tu.versions import is_torch_greater_or_equal
 
-# Dtypes torch.isin supports on the CPU of every torch this project runs on (half and
-# bfloat16 came later; bool and complex are refused by torch.isin itself).
+
+
+def _isin_supports(dtype: torch.dtype) -> bool:
+    """Whether this torch's CPU torch.isin takes ``dtype`` (half and bfloat16 came late)."""
+    try:
+        torch.isin(torch.zeros(1, dtype=dtype), torch.zeros(1, dtype=dtype))
+        torch.isin(torch.zeros(1, dtype=dtype), 0.0)
+    except RuntimeError:
+        return False
+    return True
+
+
+# Dtypes this torch's torch.isin supports on the CPU (bool and complex it refuses everywhere).
 DTYPES = [
-    torch.uint8,
-    torch.int8,
-    torch.int16,
-    torch.int32,
-    torch.int64,
-    torch.float32,
-    torch.float64,
+    dtype
+    for dtype in (
+        torch.uint8,
+        torch.int8,
+        torch.int16,
+        torch.int32,
+        torch.int64,
+        torch.float32,
+        torch.float64,
+        torch.float16,
+        torch.bfloat16,
+    )
+    if _isin_supports(dtype)
 ]
-if is_torch_greater_or_equal("2.2"):
-    DTYPES += [torch.float16, torch.bfloat16]
 
 shapes = st.lists(st.integers(0, 4), min_size=0, max_size=4).map(tuple)
 values = st.integers(-3, 5)
