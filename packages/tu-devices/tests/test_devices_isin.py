@@ -13,7 +13,6 @@ import tu.devices._isin as isin_module
 from tu.devices import isin_broadcast, isin_mps_friendly, isin_needs_fallback
 
 
-
 def _isin_supports(dtype: torch.dtype) -> bool:
     """Whether this torch's CPU torch.isin takes ``dtype`` (half and bfloat16 came late)."""
     try:

@@ -1,4 +1,4 @@
-"""Column selection through aligned blocks gives exactly index_select's values."""
+"""Column selection gives exactly index_select's values, whatever the dtype or pattern."""
 
 from __future__ import annotations
 
@@ -10,25 +10,32 @@ from torch import nn
 
 from tu.conv1d import Conv1D
 from tu.prune import prune_conv1d_layer, prune_linear_layer
-from tu.prune._gather import _block_size, select
+from tu.prune._gather import gather_columns, select
+
+DTYPES = [torch.float32, torch.float64, torch.bfloat16, torch.float16, torch.int8, torch.bool]
 
 
-@pytest.mark.parametrize(
-    ("positions", "size", "block"),
-    [
-        (list(range(8)), 8, 8),
-        ([4, 5, 6, 7, 0, 1, 2, 3], 8, 4),  # reordered heads
-        ([0, 1, 2, 3, 0, 1, 2, 3], 8, 4),  # a repeated head
-        ([8, 9, 10, 11, 12, 13, 14, 15], 16, 8),
-        ([2, 3, 4, 5], 8, 2),  # misaligned run
-        (list(range(0, 16, 2)), 16, 1),  # stride 2: no runs
-        ([0, 1, 2], 8, 1),  # too short
-        (list(range(4, 8)), 10, 2),  # the dimension is not a multiple of the run
-        ([], 8, 1),
-    ],
-)
-def test_block_size(positions: list[int], size: int, block: int) -> None:
-    assert _block_size(torch.tensor(positions, dtype=torch.long), size) == block
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_gathered_columns_are_index_selects_bits(dtype: torch.dtype) -> None:
+    torch.manual_seed(0)
+    weight = (torch.randn(7, 40) * 10).to(dtype)
+    for positions in (torch.randperm(40)[:17], torch.arange(0, 40, 2), torch.tensor([3, 3, 0])):
+        got = gather_columns(weight, positions)
+        assert got.dtype == dtype
+        assert got.is_contiguous()
+        assert torch.equal(got, weight.index_select(1, positions))
+
+
+def test_selecting_nothing_gives_an_empty_weight() -> None:
+    weight = torch.randn(5, 6)
+    assert select(weight, 1, torch.zeros(0, dtype=torch.long)).shape == (5, 0)
+    assert select(weight, 0, torch.zeros(0, dtype=torch.long)).shape == (0, 6)
+
+
+def test_non_contiguous_weights_fall_back_to_index_select() -> None:
+    weight = torch.randn(6, 5).t()
+    positions = torch.tensor([4, 0, 2])
+    assert torch.equal(select(weight, 1, positions), weight.index_select(1, positions))
 
 
 @settings(max_examples=40, deadline=None)
@@ -50,7 +57,7 @@ def test_head_structured_columns_equal_index_select(
         )  # break the structure sometimes
     weight = torch.randn(rows, num_heads * head_size)
     positions = torch.tensor(index, dtype=torch.long)
-    got = select(weight, 1, positions, positions)
+    got = select(weight, 1, positions)
     assert got.is_contiguous()
     torch.testing.assert_close(got, weight.index_select(1, positions), rtol=0, atol=0)
 
@@ -69,5 +76,5 @@ def test_pruned_layers_use_exact_values_for_whole_heads() -> None:
 def test_non_contiguous_weights_take_the_plain_path() -> None:
     weight = torch.randn(8, 6).t()  # (6, 8), not contiguous
     positions = torch.arange(4, 8)
-    got = select(weight, 1, positions, positions)
+    got = select(weight, 1, positions)
     torch.testing.assert_close(got, weight[:, 4:8], rtol=0, atol=0)

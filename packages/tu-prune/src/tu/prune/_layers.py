@@ -138,9 +138,8 @@ def _select(
     """Index the weight (and the bias when ``axis`` is its output axis) without autograd."""
     checked = as_index(index, size=weight.shape[axis])
     positions = checked.to(weight.device)
-    host = checked if checked.device.type == "cpu" else None
     # A fresh contiguous tensor of the kept entries: no clone, no throwaway initialisation.
-    new_weight = select(weight.detach(), axis, positions, host)
+    new_weight = select(weight.detach(), axis, positions)
     if bias is None:
         return new_weight, None
     if axis == bias_axis:
