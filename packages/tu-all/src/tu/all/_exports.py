@@ -61,6 +61,8 @@ EXPORTS: dict[str, tuple[str, ...]] = {
         "MAX_RUNS",
         "remove_shared_duplicates",
         "restore_shared_duplicates",
+        "SHARED_METADATA_KEY",
+        "shared_metadata",
         "storage_report",
         "StorageKey",
         "StorageReport",

@@ -1,8 +1,9 @@
 """tu.cache: a compile-safe, per-instance method LRU cache that does not leak.
 
 ``compile_compatible_method_lru_cache`` is transformers' decorator of the same name with its
-faults fixed (one cache per instance, instances garbage-collectable, ``cache_info`` and
-``cache_clear`` exposed, a cheaper hit); ``compile_compatible_lru_cache`` is the same for
+faults fixed (one cache per instance and per decorated attribute, instances
+garbage-collectable, ``cache_info`` and ``cache_clear`` exposed, a hit close to a plain
+functools hit); ``compile_compatible_lru_cache`` is the same for
 plain functions. Both step aside while torch.compile traces. Importing this package never
 imports torch.
 

@@ -9,7 +9,22 @@ __all__ = ["UnhashableArgumentError", "check_cache_options", "raise_if_unhashabl
 
 
 class UnhashableArgumentError(TypeError):
-    """A cached callable got an argument it cannot hash, so it cannot build a cache key."""
+    """A cached callable got an argument it cannot hash, so it cannot build a cache key.
+
+    Raised by cached plain functions and by the class call form ``Cls.method(obj, ...)``;
+    the message names the parameter. A TypeError subclass, so ``except TypeError`` works.
+
+    Examples:
+        >>> from tu.cache import UnhashableArgumentError, compile_compatible_lru_cache
+        >>> @compile_compatible_lru_cache
+        ... def total(values: tuple[int, ...]) -> int:
+        ...     return sum(values)
+        >>> try:
+        ...     total([1, 2])
+        ... except UnhashableArgumentError as exc:
+        ...     print(str(exc).split(":")[0])
+        total() got an unhashable list for argument 'values'
+    """
 
 
 def check_cache_options(decorator: str, maxsize: object, typed: object) -> int | None:

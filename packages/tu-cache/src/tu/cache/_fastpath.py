@@ -1,8 +1,9 @@
 """The per-call code of both caches, and the one check that tells eager calls from tracing.
 
-Everything that runs on a cache hit lives here, because the hot code reads two module
-globals, ``_dynamo_check`` and ``_flags``, which :func:`resolve` rebinds once torch is
-imported. Functions defined elsewhere would keep stale copies.
+Everything here that runs per call (the function wrapper, a method cache's miss function)
+reads two module globals, ``_dynamo_check`` and ``_flags``, which :func:`resolve` rebinds
+once torch is imported. Functions defined elsewhere would keep stale copies. A method
+cache's hit runs none of it: it stays in functools' C code (see ``_method``).
 
 Why not ``torch.compiler.is_compiling()``: it costs about as much as a whole functools hit
 (it calls ``torch.jit.is_scripting`` first). On torch releases that have both,
@@ -20,7 +21,14 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["is_compiling", "make_fget", "make_function_wrapper", "resolve"]
+__all__ = [
+    "allow_dynamo_trace",
+    "is_compiling",
+    "make_function_wrapper",
+    "make_miss",
+    "needs_traced_entry",
+    "resolve",
+]
 
 
 class _NoFlags:
@@ -72,7 +80,17 @@ def resolve() -> bool:
 def is_compiling() -> bool:
     """True while torch.compile (dynamo) traces, or torch.export / a compile session runs.
 
-    The check both caches use to decide whether to bypass themselves; False without torch.
+    The check both caches use to decide whether to bypass themselves. It never imports
+    torch: before torch is imported nothing can trace, and the answer is False.
+
+    Returns:
+        True inside dynamo tracing (folded to a constant there) or while torch's compile
+        flag is set; False in eager code and without torch.
+
+    Examples:
+        >>> from tu.cache import is_compiling
+        >>> is_compiling()
+        False
     """
     return bool(_dynamo_check() or _flags._is_compiling_flag)
 
@@ -100,38 +118,55 @@ def make_function_wrapper(
     return wrapper
 
 
-# The getter of a cached method. It is generated so that the name of the uncached alias is
-# a constant in its code: torch 2.1's dynamo builds wrong guards for closure cells and
-# defaults read by an inlined property getter, and constants need no guard. The eager path
-# may use the closure cell (``bind``) freely.
-_FGET_SOURCE = """
-def _factory(bind):
-    def fget(obj):
-        if _dynamo_check() or _flags._is_compiling_flag:
-            return getattr(obj, {alias!r})
-        try:
-            slot = obj.__dict__[{key!r}]
-        except (AttributeError, KeyError):
-            return bind(obj)
-        if slot.owner is obj or slot.override:
-            return slot.value
-        return bind(obj)
-    return fget
-"""
+def make_miss(
+    func: Callable[..., Any], obj: object, on_session: Callable[[], None]
+) -> Callable[..., Any]:
+    """The function a per-instance ``functools.lru_cache`` wraps: ``func`` bound to ``obj``.
 
-
-def make_fget(key: str, alias: str, bind: Callable[[Any], Any]) -> Callable[[Any], Any]:
-    """Build the property getter of one cached method.
-
-    Args:
-        key: name of the instance ``__dict__`` entry that holds the instance's cache slot.
-        alias: name of the class attribute holding the undecorated function; returned,
-            bound, while tracing so that dynamo inlines the plain method.
-        bind: called with the instance when it has no valid slot yet; creates one.
+    Hits never reach it (they stay in functools' C code); misses and dynamo do. Dynamo
+    traces a call of an ``lru_cache`` wrapper as a call of its ``__wrapped__`` (this
+    function), where ``_dynamo_check()`` folds to True: the traced code runs ``func``
+    itself. Outside dynamo, a miss during torch.export or a compile session would store
+    a traced value, so ``on_session`` runs first (it discards the instance's cache).
     """
-    if not (key.isidentifier() and alias.isidentifier()):
-        raise ValueError(f"key and alias must be identifiers, got {key!r} and {alias!r}")
-    namespace: dict[str, Any] = {}
-    exec(_FGET_SOURCE.format(key=key, alias=alias), globals(), namespace)
-    fget: Callable[[Any], Any] = namespace["_factory"](bind)
-    return fget
+
+    def miss(*args: Any, **kwargs: Any) -> Any:
+        if _dynamo_check():
+            return func(obj, *args, **kwargs)
+        if _flags._is_compiling_flag:
+            on_session()
+        return func(obj, *args, **kwargs)
+
+    return miss
+
+
+def needs_traced_entry() -> bool:
+    """Whether a new per-instance cache needs a Python ``__call__`` for dynamo to trace it.
+
+    torch >= 2.5's dynamo traces an ``lru_cache`` wrapper stored in the instance ``__dict__``
+    through ``__wrapped__``; older releases cannot (nor the descriptor), but inline a Python
+    ``__call__``. Without torch nothing traces and the C-only entry is used.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return False
+    version = str(getattr(torch, "__version__", "0"))
+    parts = version.split("+")[0].split(".")[:2]
+    try:
+        major, minor = int(parts[0]), int(parts[1])
+    except (IndexError, ValueError):
+        return False
+    return (major, minor) < (2, 5)
+
+
+def allow_dynamo_trace(cache: Callable[..., Any]) -> None:
+    """Tell dynamo (when already imported) not to warn about tracing through ``cache``.
+
+    The warning says dynamo ignores the cache and traces the wrapped function, which is
+    what this cache wants. Importing dynamo only to say so would cost a second; when it is
+    not yet imported the warning may show once per process.
+    """
+    utils = sys.modules.get("torch._dynamo.utils")
+    allow = getattr(utils, "allow_lru_cache_wrapper_trace_without_warning", None)
+    if callable(allow):
+        allow(cache)

@@ -19,18 +19,44 @@ _NAME = "compile_compatible_lru_cache"
 
 
 class CachedFunction(Protocol, Generic[P, R_co]):
-    """What :func:`compile_compatible_lru_cache` returns: the function plus lru_cache's API."""
+    """What :func:`compile_compatible_lru_cache` returns: the function plus lru_cache's API.
+
+    A typing protocol only (mypy keeps the function's signature); never instantiated.
+
+    Examples:
+        >>> from tu.cache import CachedFunction, compile_compatible_lru_cache
+        >>> @compile_compatible_lru_cache
+        ... def inc(n: int) -> int:
+        ...     return n + 1
+        >>> f: CachedFunction[[int], int] = inc
+        >>> f(1), f.cache_parameters()
+        (2, {'maxsize': 128, 'typed': False})
+    """
 
     @property
     def __wrapped__(self) -> Callable[P, R_co]: ...
 
     def __call__(self, *args: P.args, **kwargs: P.kwargs) -> R_co: ...
 
-    def cache_info(self) -> functools._CacheInfo: ...
+    def cache_info(self) -> functools._CacheInfo:
+        """The cache's statistics.
 
-    def cache_clear(self) -> None: ...
+        Returns:
+            ``CacheInfo(hits, misses, maxsize, currsize)``, as functools reports them.
+        """
+        ...
 
-    def cache_parameters(self) -> dict[str, Any]: ...
+    def cache_clear(self) -> None:
+        """Empty the cache and restart its statistics."""
+        ...
+
+    def cache_parameters(self) -> dict[str, Any]:
+        """The decoration's options.
+
+        Returns:
+            ``{"maxsize": ..., "typed": ...}``.
+        """
+        ...
 
 
 def _decorate(func: Callable[P, R], maxsize: int | None, typed: bool) -> CachedFunction[P, R]:
@@ -91,6 +117,7 @@ def compile_compatible_lru_cache(
         ValueError: negative ``maxsize``.
 
     Examples:
+        >>> from tu.cache import compile_compatible_lru_cache
         >>> @compile_compatible_lru_cache(maxsize=8)
         ... def square(n: int) -> int:
         ...     return n * n

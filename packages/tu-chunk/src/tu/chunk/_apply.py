@@ -41,9 +41,13 @@ def apply_chunking_to_forward(
             ``nn.Module``, ``functools.partial`` or builtin; it only has to accept
             ``len(input_tensors)`` positional arguments.
         chunk_size: Length of each chunk along ``chunk_dim``; the last chunk is shorter when the length
-            is not a multiple. ``<= 0`` calls ``forward_fn`` once on the whole inputs.
+            is not a multiple. ``<= 0`` calls ``forward_fn`` once on the whole inputs (``chunk_dim``
+            is then not checked against the inputs). Any int, however large: there are never more
+            chunks than positions along ``chunk_dim``. Ints, NumPy ints and 0-d integer tensors;
+            never a bool.
         chunk_dim: The dimension to chunk, negative allowed (per input, so inputs of different rank
             can be chunked with a negative dim). Outputs are joined along the same ``chunk_dim``.
+            An int as for ``chunk_size``.
         *input_tensors: The tensors to chunk. They must agree on their length along ``chunk_dim`` and
             may differ (broadcast) along every other dimension.
 
@@ -52,9 +56,10 @@ def apply_chunking_to_forward(
         whose tensors are each joined along ``chunk_dim`` (``None`` entries stay ``None``).
 
     Raises:
-        TypeError: no input tensors, ``chunk_size``/``chunk_dim`` not an int, ``forward_fn`` not
-            callable, a non-tensor input while chunking, or ``forward_fn`` returned something other
-            than a tensor or a tuple/list of tensors.
+        TypeError: no input tensors, ``chunk_size``/``chunk_dim`` not an int (a bool, a float, a
+            one-element tensor included), ``forward_fn`` not callable, a non-tensor input while
+            chunking, or ``forward_fn`` returned something other than a tensor or a tuple/list of
+            tensors.
         ForwardArityError: ``forward_fn`` cannot accept that many positional tensors (a ``TypeError``
             and a ``ValueError``).
         IndexError: ``chunk_dim`` is out of range for an input (or for an output).
@@ -68,6 +73,7 @@ def apply_chunking_to_forward(
     Examples:
         >>> import torch
         >>> from torch import nn
+        >>> from tu.chunk import apply_chunking_to_forward
         >>> ffn = nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Linear(32, 8))
         >>> x = torch.randn(2, 10, 8)
         >>> with torch.no_grad():

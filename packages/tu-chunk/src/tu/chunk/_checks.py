@@ -30,28 +30,49 @@ class ForwardArityError(TypeError, ValueError):
 
     A ``TypeError`` (a call with the wrong arguments), and also a ``ValueError`` because that is what
     transformers raises when its parameter count does not match.
+
+    Examples:
+        >>> import torch
+        >>> from tu.chunk import ForwardArityError, apply_chunking_to_forward
+        >>> try:
+        ...     apply_chunking_to_forward(lambda x: x, 2, 0, torch.ones(4), torch.ones(4))
+        ... except ForwardArityError as error:
+        ...     print(isinstance(error, TypeError), isinstance(error, ValueError))
+        True True
     """
 
 
+def _is_bool(value: object) -> bool:
+    """``bool``, NumPy's ``bool_`` or a bool tensor: ``operator.index`` takes them, tu does not."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, torch.Tensor):
+        return value.dtype == torch.bool
+    return type(value).__name__ == "bool_"
+
+
+def _as_int(value: object, name: str, expected: str) -> int:
+    """``value`` as an int: ints, NumPy ints, 0-d integer tensors; never a bool or a float."""
+    if type(value) is int:  # the common case, first: this runs on every call
+        return value
+    one_element = isinstance(value, torch.Tensor) and value.dim() != 0  # [2] is no int
+    if not _is_bool(value) and not one_element:
+        try:
+            return operator.index(value)  # type: ignore[arg-type]
+        except TypeError:
+            pass
+    shown = repr(value) if len(repr(value)) <= 40 else repr(value)[:37] + "..."
+    raise TypeError(f"{name} must be {expected}, got {type(value).__name__} {shown}")
+
+
 def check_chunk_size(chunk_size: object) -> int:
-    """Return ``chunk_size`` as an int; anything ``operator.index`` accepts is an int here."""
-    try:
-        return operator.index(chunk_size)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            f"chunk_size must be an int (<= 0 means no chunking), got {type(chunk_size).__name__}"
-            f" {chunk_size!r}"
-        ) from None
+    """Return ``chunk_size`` as an int (any size: the chunk count is bounded by the input)."""
+    return _as_int(chunk_size, "chunk_size", "an int (<= 0 means no chunking)")
 
 
 def check_chunk_dim(chunk_dim: object) -> int:
     """Return ``chunk_dim`` as an int (range is checked per tensor by :func:`chunk_length`)."""
-    try:
-        return operator.index(chunk_dim)  # type: ignore[arg-type]
-    except TypeError:
-        raise TypeError(
-            f"chunk_dim must be an int, got {type(chunk_dim).__name__} {chunk_dim!r}"
-        ) from None
+    return _as_int(chunk_dim, "chunk_dim", "an int")
 
 
 def check_inputs(input_tensors: Sequence[object]) -> None:

@@ -40,16 +40,27 @@ class Chunked(nn.Module):
 
     Args:
         module_or_fn: An ``nn.Module`` or any callable taking the chunked tensors positionally.
-        chunk_size: Chunk length along ``chunk_dim``; ``<= 0`` disables chunking.
-        chunk_dim: The dimension to chunk (negative allowed).
+        chunk_size: Chunk length along ``chunk_dim``; ``<= 0`` disables chunking. An int (NumPy
+            ints and 0-d integer tensors too, never a bool); checked again when reassigned.
+        chunk_dim: The dimension to chunk (negative allowed), an int as for ``chunk_size``.
+
+    Raises:
+        TypeError: ``module_or_fn`` is not callable, or ``chunk_size``/``chunk_dim`` is not an int
+            (here and when reassigned). A call raises as :func:`apply_chunking_to_forward`.
 
     Shape:
         - Input: ``(*, L, *)``, every positional tensor of length ``L`` along ``chunk_dim``.
         - Output: as ``module_or_fn`` gives.
 
+    Attributes:
+        chunk_size: The chunk length (reassignable, checked).
+        chunk_dim: The chunked dimension (reassignable, checked).
+        wrapped: The module or function being chunked (read-only).
+
     Examples:
         >>> import torch
         >>> from torch import nn
+        >>> from tu.chunk import chunked
         >>> mlp = nn.Sequential(nn.Linear(8, 32), nn.GELU(), nn.Linear(32, 8))
         >>> wrapped = chunked(mlp, 4, 1)
         >>> list(wrapped.state_dict()) == list(mlp.state_dict())
@@ -57,9 +68,6 @@ class Chunked(nn.Module):
         >>> wrapped(torch.randn(2, 10, 8)).shape
         torch.Size([2, 10, 8])
     """
-
-    chunk_size: int
-    chunk_dim: int
 
     def __init__(
         self, module_or_fn: nn.Module | Callable[..., Any], chunk_size: int, chunk_dim: int
@@ -69,8 +77,8 @@ class Chunked(nn.Module):
             raise TypeError(
                 f"module_or_fn must be an nn.Module or a callable, got {type(module_or_fn).__name__}"
             )
-        self.chunk_size = check_chunk_size(chunk_size)
-        self.chunk_dim = check_chunk_dim(chunk_dim)
+        self.chunk_size = chunk_size
+        self.chunk_dim = chunk_dim
         # Stored outside _modules on purpose: registering it would add a key prefix.
         self.__dict__["_wrapped"] = module_or_fn
         if isinstance(module_or_fn, nn.Module):
@@ -80,12 +88,45 @@ class Chunked(nn.Module):
             self.training = module_or_fn.training
 
     @property
+    def chunk_size(self) -> int:
+        """Chunk length along ``chunk_dim``; ``<= 0`` disables chunking. Checked when assigned."""
+        size: int = self.__dict__["_chunk_size"]
+        return size
+
+    @chunk_size.setter
+    def chunk_size(self, value: int) -> None:
+        self.__dict__["_chunk_size"] = check_chunk_size(value)
+
+    @property
+    def chunk_dim(self) -> int:
+        """The dimension chunked (negative allowed). Checked when assigned."""
+        dim: int = self.__dict__["_chunk_dim"]
+        return dim
+
+    @chunk_dim.setter
+    def chunk_dim(self, value: int) -> None:
+        self.__dict__["_chunk_dim"] = check_chunk_dim(value)
+
+    @property
     def wrapped(self) -> nn.Module | Callable[..., Any]:
         """The module or function being chunked."""
         return self.__dict__["_wrapped"]  # type: ignore[no-any-return]
 
     def forward(self, *inputs: Any, **kwargs: Any) -> Any:
-        """Call the wrapped module on chunks of ``inputs``; ``kwargs`` go unchunked to every call."""
+        """Call the wrapped module on chunks of ``inputs``; ``kwargs`` go unchunked to every call.
+
+        Args:
+            *inputs: The tensors to chunk along ``chunk_dim``.
+            **kwargs: Passed as they are to every call of the wrapped module.
+
+        Returns:
+            What the wrapped module returns on the whole inputs, joined along ``chunk_dim``.
+
+        Raises:
+            TypeError: no input, or a non-tensor input while chunking.
+            ValueError: the inputs differ in length along ``chunk_dim``.
+            IndexError: ``chunk_dim`` is out of range for an input.
+        """
         fn: Callable[..., Any] = self.wrapped
         if kwargs:
             fn = functools.partial(fn, **kwargs)
@@ -118,7 +159,15 @@ class Chunked(nn.Module):
     # The wrapped module's own behaviour for state, device moves and mode, applied to shared state.
 
     def state_dict(self, *args: Any, **kwargs: Any) -> Any:
-        """The wrapped module's ``state_dict`` (same keys, hooks and metadata)."""
+        """The wrapped module's ``state_dict`` (same keys, hooks and metadata).
+
+        Args:
+            *args: As for ``nn.Module.state_dict``.
+            **kwargs: As for ``nn.Module.state_dict``.
+
+        Returns:
+            The wrapped module's state dict (this wrapper's own for a wrapped function).
+        """
         wrapped = self.wrapped
         if isinstance(wrapped, nn.Module):
             return wrapped.state_dict(*args, **kwargs)
@@ -140,7 +189,14 @@ class Chunked(nn.Module):
         return result
 
     def train(self, mode: bool = True) -> Chunked:
-        """Set training mode here and on the wrapped module."""
+        """Set training mode here and on the wrapped module.
+
+        Args:
+            mode: Training (``True``) or evaluation (``False``) mode, a bool.
+
+        Returns:
+            This wrapper.
+        """
         wrapped = self.wrapped
         if isinstance(wrapped, nn.Module):
             wrapped.train(mode)
@@ -157,6 +213,7 @@ class Chunked(nn.Module):
         return "Chunked"
 
     def extra_repr(self) -> str:
+        """The wrapped module's ``extra_repr`` (or a function's name), then the chunking."""
         wrapped = self.wrapped
         chunking = f"chunk_size={self.chunk_size}, chunk_dim={self.chunk_dim}"
         if isinstance(wrapped, nn.Module):
@@ -181,8 +238,24 @@ def chunked(
 ) -> Chunked:
     """Wrap ``module_or_fn`` so every call runs chunk by chunk; see :class:`Chunked`.
 
+    The wrapper shares the wrapped module's parameters and buffers, so putting it in place of a
+    submodule keeps the model's ``state_dict`` keys (checkpoints load either way).
+
+    Args:
+        module_or_fn: An ``nn.Module`` or any callable taking the chunked tensors positionally.
+        chunk_size: Chunk length along ``chunk_dim``; ``<= 0`` disables chunking. An int, never a
+            bool.
+        chunk_dim: The dimension to chunk (negative allowed), an int.
+
+    Returns:
+        A :class:`Chunked` module.
+
+    Raises:
+        TypeError: ``module_or_fn`` is not callable, or ``chunk_size``/``chunk_dim`` is not an int.
+
     Examples:
         >>> from torch import nn
+        >>> from tu.chunk import chunked
         >>> class Block(nn.Module):
         ...     def __init__(self) -> None:
         ...         super().__init__()

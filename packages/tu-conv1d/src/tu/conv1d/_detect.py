@@ -26,6 +26,8 @@ def is_conv1d(module: object) -> bool:
         their subclasses; False for anything else, including the classes themselves.
 
     Examples:
+        >>> from torch import nn
+        >>> from tu.conv1d import Conv1D, is_conv1d
         >>> is_conv1d(Conv1D(4, 3)), is_conv1d(nn.Linear(3, 4))
         (True, False)
     """

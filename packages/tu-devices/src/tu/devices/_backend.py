@@ -22,12 +22,13 @@ __all__ = ["device_count", "empty_cache", "manual_seed", "memory_allocated", "sy
 
 _NO_OP_TYPES = ("cpu", "meta")
 _SEED_MIN, _SEED_MAX = -(2**63), 2**64 - 1
+_MAX_INDEX = 2**31 - 1  # torch's DeviceIndex is 8 or 16 bits; anything above is nonsense
 
 
 def _check_type(device_type: str, argument: str) -> str:
     if device_type not in DEVICE_TYPES and device_type != "meta":
         raise ValueError(
-            f"{argument}: device type {device_type!r} is not supported; use one of "
+            f"{argument}: device type {device_type[:40]!r} is not supported; use one of "
             f"{', '.join(DEVICE_TYPES)} or meta"
         )
     return device_type
@@ -43,19 +44,26 @@ def _as_device(device: DeviceLike | None, argument: str = "device") -> torch.dev
             f"got {type(device).__name__}"
         )
     if isinstance(device, int):
-        if device < 0:
-            raise ValueError(f"{argument}: a device index must be >= 0, got {device}")
+        if not 0 <= device <= _MAX_INDEX:
+            shown = device if abs(device) < 10**12 else "a huge int"
+            raise ValueError(
+                f"{argument}: a device index must be >= 0 and <= {_MAX_INDEX}, got {shown}"
+            )
         kind = infer_device()
         if kind == "cpu":
             raise ValueError(f"{argument}: index {device} given, but no accelerator is available")
-        return torch.device(kind, device)
+        try:
+            return torch.device(kind, device)
+        except (RuntimeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"{argument}: index {device} is not a device index ({exc})") from None
     if isinstance(device, str):
         # Check the type first: "npu" only parses once torch_npu has registered it.
         _require(_check_type(device.split(":")[0].strip().lower(), argument), argument)
+        text = device
         try:
-            device = torch.device(device.strip().lower())
-        except RuntimeError as exc:
-            raise ValueError(f"{argument}: {device!r} is not a device ({exc})") from None
+            device = torch.device(text.strip().lower())
+        except (RuntimeError, ValueError, OverflowError) as exc:
+            raise ValueError(f"{argument}: {text[:40]!r} is not a device ({exc})") from None
     _check_type(device.type, argument)
     return device
 
@@ -138,9 +146,18 @@ def synchronize(device: DeviceLike | None = None) -> None:
     A no-op for cpu and meta; ``torch.<backend>.synchronize`` elsewhere (torch_xla waits
     for its device operations).
 
+    Args:
+        device: a ``torch.device``, a string such as ``"cuda:0"``, an index on
+            :func:`infer_device`'s type, or None for :func:`infer_device`'s device.
+
     Raises:
-        TypeError: ``device`` is not a device, string, index or None.
-        ValueError: an unknown device type, or a backend not available here.
+        TypeError: ``device`` is not a device, string, index or None (bools refused).
+        ValueError: an unknown device type, a backend not available here, or a negative
+            or huge index.
+
+    Examples:
+        >>> from tu.devices import synchronize
+        >>> synchronize("cpu")  # a no-op on the CPU
     """
     target = _as_device(device)
     _require(target.type)
@@ -152,9 +169,17 @@ def empty_cache(device: DeviceLike | None = None) -> None:
 
     A no-op for cpu, meta and xla, and on backends without an ``empty_cache``.
 
+    Args:
+        device: as for :func:`synchronize`; None means :func:`infer_device`'s device.
+
     Raises:
-        TypeError: ``device`` is not a device, string, index or None.
-        ValueError: an unknown device type, or a backend not available here.
+        TypeError: ``device`` is not a device, string, index or None (bools refused).
+        ValueError: an unknown device type, a backend not available here, or a negative
+            or huge index.
+
+    Examples:
+        >>> from tu.devices import empty_cache
+        >>> empty_cache("cpu")  # a no-op on the CPU
     """
     target = _as_device(device)
     _require(target.type)
@@ -167,9 +192,21 @@ def memory_allocated(device: DeviceLike | None = None) -> int | None:
     cuda, xpu, npu (and hpu where it offers it): ``memory_allocated(device)``; mps: the
     process-wide ``current_allocated_memory()``; cpu, meta and xla: None.
 
+    Args:
+        device: as for :func:`synchronize`; None means :func:`infer_device`'s device.
+
+    Returns:
+        Bytes in use, or None where the backend keeps no such figure.
+
     Raises:
-        TypeError: ``device`` is not a device, string, index or None.
-        ValueError: an unknown device type, or a backend not available here.
+        TypeError: ``device`` is not a device, string, index or None (bools refused).
+        ValueError: an unknown device type, a backend not available here, or a negative
+            or huge index.
+
+    Examples:
+        >>> from tu.devices import memory_allocated
+        >>> memory_allocated("cpu") is None
+        True
     """
     target = _as_device(device)
     _require(target.type)
@@ -183,9 +220,21 @@ def device_count(device_type: DeviceLike | None = None) -> int:
     "cpu" counts as one device, as ``torch.cpu.device_count()`` does. ``device_type`` may
     also be a device (``"cuda:1"``): its type is counted.
 
+    Args:
+        device_type: a device type such as ``"cuda"``, a device, or None for
+            :func:`infer_device`'s type.
+
+    Returns:
+        The number of usable devices of that type.
+
     Raises:
-        TypeError: ``device_type`` is not a string, device or None.
+        TypeError: ``device_type`` is not a string, device or None (ints and bools refused).
         ValueError: an unknown device type.
+
+    Examples:
+        >>> from tu.devices import device_count
+        >>> device_count("cpu"), device_count("meta")
+        (1, 0)
     """
     if device_type is None:
         kind = infer_device()
@@ -227,13 +276,23 @@ def manual_seed(seed: int) -> None:
     Raises:
         TypeError: ``seed`` is not an int (bools refused).
         ValueError: ``seed`` is out of range.
+
+    Examples:
+        >>> import torch
+        >>> from tu.devices import manual_seed
+        >>> manual_seed(0)
+        >>> first = torch.rand(2)
+        >>> manual_seed(0)
+        >>> torch.equal(first, torch.rand(2))
+        True
     """
     given: object = seed  # checked at run time, whatever the annotation says
     if isinstance(given, bool) or not isinstance(given, numbers.Integral):
         raise TypeError(f"seed must be an int, got {type(given).__name__}")
     seed = int(given)
     if not _SEED_MIN <= seed <= _SEED_MAX:
-        raise ValueError(f"seed must be in [-2**63, 2**64 - 1], got {seed}")
+        shown = seed if abs(seed) < 10**30 else "a huge int"
+        raise ValueError(f"seed must be in [-2**63, 2**64 - 1], got {shown}")
     torch.manual_seed(seed)
     for kind in ("xpu", "npu", "hpu"):
         if _infer._CHECKS[kind]():

@@ -17,11 +17,11 @@ from tu.versions import (
 
 __all__ = ["DEVICE_ENV_VAR", "DEVICE_TYPES", "available_device_types", "infer_device"]
 
-#: The environment variable that overrides :func:`infer_device`.
 DEVICE_ENV_VAR = "TU_DEVICE"
+"""The environment variable that overrides :func:`infer_device`."""
 
-#: Device types :func:`infer_device` knows, in the order it prefers them ("cpu" last).
 DEVICE_TYPES = ("cuda", "xpu", "mps", "npu", "hpu", "xla", "cpu")
+"""Device types :func:`infer_device` knows, in the order it prefers them ("cpu" last)."""
 
 
 def _cuda() -> bool:
@@ -41,7 +41,16 @@ _CHECKS: dict[str, Callable[[], bool]] = {
 
 
 def available_device_types() -> list[str]:
-    """Every device type usable here, in :data:`DEVICE_TYPES` order; always ends with "cpu"."""
+    """Every device type usable here, in :data:`DEVICE_TYPES` order; always ends with "cpu".
+
+    Returns:
+        The available types, such as ``["cuda", "cpu"]``.
+
+    Examples:
+        >>> from tu.devices import available_device_types
+        >>> available_device_types()[-1]
+        'cpu'
+    """
     return [name for name in DEVICE_TYPES[:-1] if _CHECKS[name]()] + ["cpu"]
 
 
@@ -59,6 +68,7 @@ def infer_device() -> str:
             here; the message lists the choices.
 
     Examples:
+        >>> from tu.devices import DEVICE_TYPES, infer_device
         >>> infer_device() in DEVICE_TYPES
         True
     """

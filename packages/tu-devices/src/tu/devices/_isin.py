@@ -14,8 +14,25 @@ from tu.versions import is_torch_greater_or_equal
 
 __all__ = ["IsinTestElements", "isin_broadcast", "isin_mps_friendly", "isin_needs_fallback"]
 
-#: What ``test_elements`` may be: a tensor, a Python number, or a flat sequence of numbers.
 IsinTestElements = Union[torch.Tensor, int, float, Sequence[Union[int, float]]]  # noqa: UP007
+"""What ``test_elements`` may be: a tensor, a Python number, or a flat sequence of numbers."""
+
+_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
+
+# Dtypes torch.isin refuses on every release (others, half and bfloat16, only on old ones).
+_NEVER_ISIN = (torch.bool, torch.complex64, torch.complex128)
+
+
+@functools.cache
+def _torch_isin_takes(dtype: torch.dtype) -> bool:
+    """Whether this torch's ``torch.isin`` accepts ``dtype`` (probed once on the CPU)."""
+    if dtype in _NEVER_ISIN or dtype.is_complex:
+        return False
+    try:
+        torch.isin(torch.zeros(1, dtype=dtype), torch.zeros(1, dtype=dtype))
+    except RuntimeError:
+        return False
+    return True
 
 
 @functools.cache
@@ -41,7 +58,34 @@ def isin_needs_fallback(
         integer_inputs: either input has an integer dtype.
         torch_has_mps_isin: torch is 2.4 or later.
         macos_major: the macOS major version, None when unknown.
+
+    Returns:
+        True when :func:`isin_broadcast` must run instead of ``torch.isin``.
+
+    Raises:
+        TypeError: ``device_type`` is not a string, ``integer_inputs`` or
+            ``torch_has_mps_isin`` is not a bool, or ``macos_major`` is neither an int nor
+            None (bools refused).
+
+    Examples:
+        >>> from tu.devices import isin_needs_fallback
+        >>> isin_needs_fallback("mps", True, True, 13), isin_needs_fallback("cuda", True, False, None)
+        (True, False)
     """
+    if not isinstance(device_type, str):
+        raise TypeError(
+            f"device_type must be a str such as 'mps', got {type(device_type).__name__}"
+        )
+    for argument, flag in (
+        ("integer_inputs", integer_inputs),
+        ("torch_has_mps_isin", torch_has_mps_isin),
+    ):
+        if not isinstance(flag, bool):
+            raise TypeError(f"{argument} must be a bool, got {type(flag).__name__}")
+    if macos_major is not None and (
+        isinstance(macos_major, bool) or not isinstance(macos_major, int)
+    ):
+        raise TypeError(f"macos_major must be an int or None, got {type(macos_major).__name__}")
     if device_type != "mps":
         return False
     if not torch_has_mps_isin:
@@ -62,8 +106,12 @@ def _as_test_tensor(test_elements: object, device: torch.device) -> torch.Tensor
             "test_elements must be a tensor, an int or float, or a sequence of them, "
             f"got {type(test_elements).__name__}"
         )
+    if isinstance(test_elements, numbers.Integral):
+        if not _INT64_MIN <= int(test_elements) <= _INT64_MAX:
+            raise ValueError("test_elements: an int must fit in 64 bits (torch's int64)")
+        return int(test_elements)
     if isinstance(test_elements, numbers.Real):
-        return test_elements  # type: ignore[return-value]
+        return float(test_elements)
     items = list(test_elements)
     for item in items:
         if isinstance(item, bool) or not isinstance(item, numbers.Real):
@@ -71,7 +119,12 @@ def _as_test_tensor(test_elements: object, device: torch.device) -> torch.Tensor
                 "test_elements must be a tensor, an int or float, or a sequence of them; "
                 f"the sequence holds a {type(item).__name__}"
             )
-    return torch.tensor(items, device=device)
+    try:
+        return torch.tensor(items, device=device)
+    except (RuntimeError, ValueError, OverflowError) as exc:
+        raise ValueError(
+            f"test_elements: the numbers must fit in torch's int64 or float64 ({exc})"
+        ) from None
 
 
 def _check_elements(elements: object) -> torch.Tensor:
@@ -97,7 +150,15 @@ def isin_broadcast(elements: torch.Tensor, test_elements: IsinTestElements) -> t
         Bool tensor shaped like ``elements``, on its device.
 
     Raises:
-        TypeError: ``elements`` is not a tensor, or ``test_elements`` is none of the above.
+        TypeError: ``elements`` is not a tensor, or ``test_elements`` is none of the above
+            (bools and strings refused, also inside a sequence).
+        ValueError: a number of ``test_elements`` does not fit in torch's int64 / float64.
+
+    Examples:
+        >>> import torch
+        >>> from tu.devices import isin_broadcast
+        >>> isin_broadcast(torch.tensor([[1, 2], [3, 4]]), torch.tensor([4, 1])).tolist()
+        [[True, False], [False, True]]
     """
     elements = _check_elements(elements)
     test = _as_test_tensor(test_elements, elements.device)
@@ -108,13 +169,29 @@ def isin_broadcast(elements: torch.Tensor, test_elements: IsinTestElements) -> t
     return (elements.unsqueeze(-1) == test.reshape(-1)).any(dim=-1)
 
 
+def _isin_promoted(elements: torch.Tensor, test: torch.Tensor | int | float) -> torch.Tensor:
+    """isin for dtypes ``torch.isin`` refuses (bool, complex; half on old torch).
+
+    Both sides go to their common dtype (bool as uint8), as ``==`` would compare them; only
+    where ``torch.isin`` refuses that dtype too (complex) does the broadcast fallback run.
+    """
+    common = torch.result_type(elements, test)
+    if common == torch.bool:
+        common = torch.uint8
+    if not _torch_isin_takes(common):
+        return isin_broadcast(elements, test)
+    converted = test.to(common) if isinstance(test, torch.Tensor) else test
+    return isin_mps_friendly(elements.to(common), converted)  # common is supported: no loop
+
+
 def isin_mps_friendly(elements: torch.Tensor, test_elements: IsinTestElements) -> torch.Tensor:
     """``torch.isin(elements, test_elements)``, also where MPS has no (or a wrong) ``isin``.
 
     transformers removed this helper in 5.1; code that still imports it (coqui-tts, for one)
     can take it from here. Unlike transformers' version, the fallback keeps the shape of
     n-D, 0-d and empty inputs, and ``test_elements`` may be a tensor on another device (it
-    is moved to ``elements``' device), a number, or a sequence of numbers.
+    is moved to ``elements``' device), a number, or a sequence of numbers. Bool and complex
+    inputs, which ``torch.isin`` refuses, are compared as ``==`` would compare them.
 
     Args:
         elements: tensor of any shape.
@@ -125,9 +202,13 @@ def isin_mps_friendly(elements: torch.Tensor, test_elements: IsinTestElements) -
         elements.
 
     Raises:
-        TypeError: bad ``elements`` or ``test_elements``.
+        TypeError: ``elements`` is not a tensor, or ``test_elements`` is no tensor, number
+            or sequence of numbers (bools and strings refused, also inside a sequence).
+        ValueError: a number of ``test_elements`` does not fit in torch's int64 / float64.
 
     Examples:
+        >>> import torch
+        >>> from tu.devices import isin_mps_friendly
         >>> isin_mps_friendly(torch.tensor([[1, 2], [3, 4]]), [2, 3])
         tensor([[False,  True],
                 [ True, False]])
@@ -142,6 +223,10 @@ def isin_mps_friendly(elements: torch.Tensor, test_elements: IsinTestElements) -
     integer_inputs = (
         not elements.is_floating_point() and not elements.is_complex()
     ) or test_is_integer
+    if not _torch_isin_takes(elements.dtype) or (
+        isinstance(test, torch.Tensor) and not _torch_isin_takes(test.dtype)
+    ):
+        return _isin_promoted(elements, test)
     if isin_needs_fallback(
         elements.device.type,
         integer_inputs,

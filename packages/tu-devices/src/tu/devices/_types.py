@@ -8,5 +8,5 @@ import torch
 
 __all__ = ["DeviceLike"]
 
-#: What a ``device`` argument may be: a torch.device, a string such as "cuda:1", or an index.
 DeviceLike = Union[torch.device, str, int]  # noqa: UP007
+"""What a ``device`` argument may be: a torch.device, a string such as "cuda:1", or an index."""

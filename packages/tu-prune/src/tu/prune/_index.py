@@ -1,4 +1,4 @@
-"""Check and normalise the ``index`` and ``dim`` arguments of the prune functions."""
+"""Check and normalise the arguments of the prune functions: typed errors naming the argument."""
 
 from __future__ import annotations
 
@@ -9,23 +9,67 @@ from typing import TypeAlias
 
 import torch
 
-#: What the prune functions accept as ``index``: an integer tensor or a sequence of ints.
 IndexLike: TypeAlias = torch.Tensor | Sequence[int] | Iterable[int]
+"""What the prune functions accept as ``index``: an integer tensor or a sequence of ints."""
+
+#: Most elements an int64 tensor can hold: its byte size must fit in an int64 (torch's limit).
+MAX_INDEX_NUMEL = (2**63 - 1) // 8
 
 
-def normalize_dim(dim: int, *, name: str = "dim") -> int:
+def is_bool(value: object) -> bool:
+    """``bool``, NumPy's ``bool_`` or a bool tensor: never taken as an int here."""
+    if isinstance(value, bool):
+        return True
+    if isinstance(value, torch.Tensor):
+        return value.dtype == torch.bool
+    return type(value).__name__ == "bool_"
+
+
+def check_int(value: object, name: str, expected: str = "an int") -> int:
+    """Return ``value`` as an int: ints, NumPy ints and 0-d integer tensors; never a bool."""
+    if type(value) is int:
+        return value
+    if is_bool(value):
+        raise TypeError(f"{name} must be {expected}, got a bool")
+    if isinstance(value, torch.Tensor) and value.dim() != 0:  # a one-element [2] is no int
+        raise TypeError(f"{name} must be {expected}, got a {value.dim()}-D tensor")
+    try:
+        return operator.index(value)  # type: ignore[arg-type]
+    except TypeError:
+        raise TypeError(f"{name} must be {expected}, got {type(value).__qualname__}") from None
+
+
+def check_count(value: object, name: str) -> int:
+    """Return ``value`` as a non-negative int (a number of heads, a head size)."""
+    count = check_int(value, name)
+    if count < 0:
+        raise ValueError(f"{name} must be >= 0, got {count}")
+    return count
+
+
+def normalize_dim(dim: object, *, name: str = "dim") -> int:
     """Return ``dim`` as 0 or 1, accepting the negative spellings -2 and -1."""
-    if isinstance(dim, bool) or not isinstance(dim, int):
-        raise TypeError(f"{name} must be an int in [-2, 1], got {type(dim).__qualname__}")
-    if not -2 <= dim <= 1:
-        raise IndexError(f"{name} must be in [-2, 1] (a weight has two dims), got {dim}")
-    return dim % 2
+    value = check_int(dim, name, "an int in [-2, 1]")
+    if not -2 <= value <= 1:
+        raise IndexError(f"{name} must be in [-2, 1] (a weight has two dims), got {value}")
+    return value % 2
+
+
+def check_range_object(values: range, size: int, name: str) -> None:
+    """Check a ``range``'s bounds in O(1), before it is read element by element."""
+    if len(values) == 0:
+        return
+    low, high = min(values[0], values[-1]), max(values[0], values[-1])
+    if low < 0 or high >= size:
+        bad = low if low < 0 else high
+        raise IndexError(f"{name} values must be in [0, {size}), got {bad}")
 
 
 def as_index(index: IndexLike, *, size: int, name: str = "index") -> torch.Tensor:
     """Validate ``index`` against a dimension of length ``size``; return it as int64.
 
-    A tensor stays on its device; a sequence becomes a CPU tensor.
+    A tensor stays on its device; a sequence becomes a CPU tensor. Work grows with the
+    length of ``index`` (a ``range`` is bounds-checked before it is read).
 
     Raises:
         TypeError: ``index`` is a scalar, a string, not iterable, a floating/bool/complex tensor,
@@ -33,7 +77,9 @@ def as_index(index: IndexLike, *, size: int, name: str = "index") -> torch.Tenso
         ValueError: ``index`` is a tensor that is not 1-D.
         IndexError: a value is negative or ``>= size``.
     """
-    tensor = _to_tensor(index, name)
+    if isinstance(index, range):
+        check_range_object(index, size, name)
+    tensor = _to_tensor(index, name, size)
     if tensor.numel() and tensor.device.type != "meta":
         low, high = int(tensor.min()), int(tensor.max())
         if low < 0 or high >= size:
@@ -42,7 +88,7 @@ def as_index(index: IndexLike, *, size: int, name: str = "index") -> torch.Tenso
     return tensor.to(dtype=torch.long)
 
 
-def _to_tensor(index: IndexLike, name: str) -> torch.Tensor:
+def _to_tensor(index: IndexLike, name: str, size: int) -> torch.Tensor:
     if isinstance(index, torch.Tensor):
         if index.dtype == torch.bool:
             raise TypeError(
@@ -59,6 +105,8 @@ def _to_tensor(index: IndexLike, name: str) -> torch.Tensor:
             f"{name} must be a 1-D integer tensor or a sequence of ints, "
             f"got {type(index).__qualname__} (wrap a single position in a list)"
         )
+    if isinstance(index, range):
+        return torch.arange(index.start, index.stop, index.step, dtype=torch.long)
     try:
         items = list(index)
     except TypeError:
@@ -68,13 +116,20 @@ def _to_tensor(index: IndexLike, name: str) -> torch.Tensor:
         ) from None
     values = []
     for position, item in enumerate(items):
-        values.append(_as_int(item, f"{name}[{position}]"))
+        value = _as_int(item, f"{name}[{position}]")
+        if not 0 <= value < size:  # before torch.tensor, which overflows on huge ints
+            raise IndexError(
+                f"{name} values must be in [0, {size}) for this dimension, got {value}"
+            )
+        values.append(value)
     return torch.tensor(values, dtype=torch.long)
 
 
 def _as_int(item: object, name: str) -> int:
-    if isinstance(item, bool) or (isinstance(item, torch.Tensor) and item.dtype == torch.bool):
+    if is_bool(item):
         raise TypeError(f"{name} must be an int, got a bool")
+    if isinstance(item, torch.Tensor) and item.dim() != 0:
+        raise TypeError(f"{name} must be an int (index must be 1-D), got a {item.dim()}-D tensor")
     try:
         return operator.index(item)  # type: ignore[arg-type]
     except TypeError:

@@ -28,19 +28,25 @@ def prune_linear_layer(layer: nn.Linear, index: IndexLike, dim: int = 0) -> nn.L
 
     Args:
         layer: The layer to prune.
-        index: Positions to keep: a 1-D integer tensor (any integer dtype, any device) or a
-            sequence of ints. Empty gives a zero-width layer.
-        dim: 0 or 1 (also -2 or -1): the weight dimension ``index`` selects along.
+        index: Positions to keep: a 1-D integer tensor (any integer dtype, any device) or an
+            iterable of ints (list, tuple, range, NumPy array). Empty gives a zero-width layer.
+            Work grows with its length (a ``range`` is bounds-checked before it is read).
+        dim: 0 or 1 (also -2 or -1): the weight dimension ``index`` selects along. An int, never
+            a bool.
 
     Returns:
         The pruned layer.
 
     Raises:
-        TypeError: ``layer`` is not an ``nn.Linear``; ``index`` or ``dim`` has a wrong type.
+        TypeError: ``layer`` is not an ``nn.Linear``; ``index`` is not integer positions (a float,
+            bool or complex tensor, a bare int, a string, items that are not ints); ``dim`` is
+            not an int.
         ValueError: ``index`` is a tensor that is not 1-D.
         IndexError: ``dim`` is outside [-2, 1] or a position is outside the dimension.
 
     Examples:
+        >>> from torch import nn
+        >>> from tu.prune import prune_linear_layer
         >>> layer = nn.Linear(4, 6)
         >>> prune_linear_layer(layer, [0, 2, 5]).weight.shape
         torch.Size([3, 4])
@@ -79,11 +85,14 @@ def prune_conv1d_layer(layer: nn.Module, index: IndexLike, dim: int = 1) -> nn.M
         The pruned layer.
 
     Raises:
-        TypeError: ``layer`` is not a Conv1D; ``index`` or ``dim`` has a wrong type.
-        ValueError: ``index`` is a tensor that is not 1-D.
+        TypeError: ``layer`` is not a Conv1D; ``index`` or ``dim`` has a wrong type (as for
+            :func:`prune_linear_layer`).
+        ValueError: ``index`` is a tensor that is not 1-D, or ``layer.weight`` is not 2-D.
         IndexError: ``dim`` is outside [-2, 1] or a position is outside the dimension.
 
     Examples:
+        >>> from tu.conv1d import Conv1D
+        >>> from tu.prune import prune_conv1d_layer
         >>> prune_conv1d_layer(Conv1D(6, 4), [1, 3])
         Conv1D(nf=2, nx=4)
     """
@@ -114,9 +123,26 @@ def prune_layer(layer: nn.Module, index: IndexLike, dim: int | None = None) -> n
     Dispatches to :func:`prune_linear_layer` (``dim`` defaults to 0) or
     :func:`prune_conv1d_layer` (``dim`` defaults to 1); both defaults select output features.
 
+    Args:
+        layer: An ``nn.Linear`` or a Conv1D (tu's or transformers').
+        index: Positions to keep, as for :func:`prune_linear_layer`.
+        dim: The weight dimension to select along; ``None`` for the output features.
+
+    Returns:
+        The pruned layer, as the function dispatched to returns it.
+
     Raises:
         UnsupportedLayerError: ``layer`` is neither (a ``TypeError`` and a ``ValueError``).
-        TypeError, ValueError, IndexError: as the function dispatched to.
+        TypeError: ``index`` or ``dim`` has a wrong type.
+        ValueError: ``index`` is a tensor that is not 1-D.
+        IndexError: ``dim`` is outside [-2, 1] or a position is outside the dimension.
+
+    Examples:
+        >>> from torch import nn
+        >>> from tu.conv1d import Conv1D
+        >>> from tu.prune import prune_layer
+        >>> prune_layer(nn.Linear(4, 6), [0, 1]), prune_layer(Conv1D(6, 4), [0, 1])
+        (Linear(in_features=4, out_features=2, bias=True), Conv1D(nf=2, nx=4))
     """
     if isinstance(layer, nn.Linear):
         return prune_linear_layer(layer, index, dim=0 if dim is None else dim)

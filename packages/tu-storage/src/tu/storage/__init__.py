@@ -4,8 +4,9 @@
 collisions (meta and empty tensors) and without the TypedStorage warning for DTensors.
 :func:`find_shared_tensors` groups the names of a state dict whose tensors touch common
 bytes, :func:`remove_shared_duplicates` / :func:`restore_shared_duplicates` let
-``safetensors.torch.save_file`` store tied weights and tie them again after loading, and
-:func:`storage_report` inspects a checkpoint file.
+``safetensors.torch.save_file`` store tied weights and tie them again after loading (the
+alias map rides in the file's metadata under ``"tu.shared"``, see :func:`shared_metadata`),
+and :func:`storage_report` inspects a checkpoint file in work bounded by its size.
 
 Importing this module does not import torch; the first use of a torch-facing name does.
 ``storage_report`` on a ``.safetensors`` file never imports torch.
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 
 from tu.storage.__about__ import __version__
 from tu.storage._intervals import MAX_RUNS
+from tu.storage._metadata import SHARED_METADATA_KEY, shared_metadata
 from tu.storage._report import StorageReport, StorageReportError, storage_report
 
 if TYPE_CHECKING:
@@ -48,6 +50,7 @@ _LAZY = {
 
 __all__ = [
     "MAX_RUNS",
+    "SHARED_METADATA_KEY",
     "StorageKey",
     "StorageReport",
     "StorageReportError",
@@ -56,6 +59,7 @@ __all__ = [
     "id_tensor_storage",
     "remove_shared_duplicates",
     "restore_shared_duplicates",
+    "shared_metadata",
     "storage_report",
 ]
 

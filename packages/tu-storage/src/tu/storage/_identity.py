@@ -10,8 +10,8 @@ from torch.utils._python_dispatch import is_traceable_wrapper_subclass
 
 from tu.versions import is_torch_xla_available
 
-#: A storage's identity: a pointer-like int, or a tuple of them (wrapper subclasses, sparse).
 StorageKey: TypeAlias = int | tuple["StorageKey", ...]
+"""A storage's identity: a pointer-like int, or a tuple of them (wrapper subclasses, sparse)."""
 
 # DTensor lives in the public module from torch 2.4/2.5 on and in the private one before;
 # an instance can only exist once its module was imported, so sys.modules is enough.

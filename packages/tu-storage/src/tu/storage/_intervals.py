@@ -12,8 +12,8 @@ from collections.abc import Hashable, Iterable, Sequence
 from math import prod
 from typing import TypeVar
 
-#: Most contiguous runs one view is split into before its extent is used instead.
 MAX_RUNS = 1 << 16
+"""Most contiguous runs one view is split into before its extent is used instead."""
 
 _L = TypeVar("_L", bound=Hashable)
 

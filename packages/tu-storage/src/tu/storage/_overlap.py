@@ -93,6 +93,7 @@ def analyse(
     *,
     need_bytes: bool = False,
     max_runs: int = _intervals.MAX_RUNS,
+    max_total_runs: int | None = None,
 ) -> Analysis:
     """Group tensors whose touched bytes intersect (exact within ``max_runs``, else by extent).
 
@@ -100,7 +101,11 @@ def analyse(
     piece is dense (its extent is exactly what it touches) is exact as is. Clusters holding
     a strided piece are swept again with each piece split into its runs (its extent when
     over budget). With ``need_bytes`` the union of touched bytes is measured the same way.
+    ``max_total_runs`` caps the runs of all pieces together (``storage_report`` sets it, so
+    many strided views of one file cannot each cost ``max_runs``): once it is spent, the
+    remaining strided pieces are taken as their extents, which can only group more.
     """
+    budget = max_total_runs
     spaces: dict[Hashable, list[tuple[int, _Layout]]] = {}
     for owner, tensor in enumerate(tensors):
         for layout in layouts(tensor):
@@ -126,7 +131,10 @@ def analyse(
                 continue
             runs: list[tuple[int, int, int]] = []
             for owner, layout in members:
-                piece_runs = layout.runs(max_runs)
+                limit = max_runs if budget is None else min(max_runs, budget)
+                piece_runs = layout.runs(limit) if limit > 0 else None
+                if piece_runs is not None and budget is not None:
+                    budget -= len(piece_runs)
                 if piece_runs is None:
                     runs.append((layout.start, layout.end, owner))
                 else:

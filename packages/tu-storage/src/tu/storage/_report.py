@@ -7,13 +7,12 @@ import pickle
 import re
 import warnings
 import zipfile
-from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from tu.storage import _intervals
 from tu.storage._safetensors_header import HeaderError, looks_like_safetensors, read_header
+from tu.storage._walk import WalkError, named_leaves
 
 if TYPE_CHECKING:
     import torch
@@ -24,26 +23,49 @@ Format = Literal["safetensors", "torch"]
 _TORCH_MAGICS = (b"PK\x03\x04", b"\x80\x02", b"\x80\x03", b"\x80\x04", b"\x80\x05")
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
+#: Most contiguous runs all strided views of one torch checkpoint are split into together;
+#: beyond it views are placed by their extents (which can only group more).
+MAX_REPORT_RUNS = 1 << 16
+
 
 class StorageReportError(ValueError):
-    """A checkpoint could not be read: malformed, truncated, or refused by ``weights_only``.
+    """A checkpoint could not be read: malformed, truncated, hostile, or refused by ``weights_only``.
 
-    The message names the path and the problem. A missing path raises ``FileNotFoundError``.
+    Every failure of :func:`storage_report` on an existing path is this error (a subclass of
+    ``ValueError``); its message starts with the path, then says what is wrong. A missing path
+    raises ``FileNotFoundError`` instead.
+
+    Examples:
+        >>> import os, tempfile
+        >>> from tu.storage import StorageReportError, storage_report
+        >>> path = os.path.join(tempfile.mkdtemp(), "empty.pt")
+        >>> open(path, "wb").close()
+        >>> try:
+        ...     storage_report(path)
+        ... except StorageReportError as exc:
+        ...     print(str(exc).endswith("empty.pt: empty file, not a checkpoint"))
+        True
     """
 
 
 @dataclass(frozen=True)
 class StorageReport:
-    """What :func:`storage_report` found in one checkpoint file.
+    """What :func:`storage_report` found in one checkpoint file (frozen).
 
-    Attributes:
+    Args:
         path: the file, as given.
         format: ``"safetensors"`` or ``"torch"``.
-        tensor_count: number of tensors.
+        tensor_count: number of named tensors (a tensor held under two names counts twice).
         total_bytes: bytes of all tensors, each counted in full (``numel * itemsize``).
         unique_bytes: bytes of memory the tensors occupy, shared bytes counted once.
         groups: the names of each group of tensors sharing memory, sorted, two or more per
-            group; empty when nothing is shared.
+            group; empty when nothing is shared (always, for a valid safetensors file).
+
+    Examples:
+        >>> from tu.storage import StorageReport
+        >>> report = StorageReport("m.pt", "torch", 2, 32, 16, (("a", "b"),))
+        >>> report.shared_bytes
+        16
     """
 
     path: str
@@ -55,11 +77,30 @@ class StorageReport:
 
     @property
     def shared_bytes(self) -> int:
-        """Bytes saved by sharing: ``total_bytes - unique_bytes``."""
+        """Bytes saved by sharing: ``total_bytes - unique_bytes``.
+
+        Returns:
+            A non-negative int.
+
+        Examples:
+            >>> from tu.storage import StorageReport
+            >>> StorageReport("m.pt", "torch", 1, 8, 8, ()).shared_bytes
+            0
+        """
         return self.total_bytes - self.unique_bytes
 
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-ready dict (lists for the groups), for ``tu storage --json``."""
+        """A JSON-ready dict (lists for the groups), for ``tu storage --json``.
+
+        Returns:
+            ``{"path", "format", "tensor_count", "total_bytes", "unique_bytes",
+            "shared_bytes", "groups"}``.
+
+        Examples:
+            >>> from tu.storage import StorageReport
+            >>> StorageReport("m.pt", "torch", 2, 32, 16, (("a", "b"),)).to_dict()["groups"]
+            [['a', 'b']]
+        """
         return {
             "path": self.path,
             "format": self.format,
@@ -76,33 +117,16 @@ def _safetensors_report(path: str | os.PathLike[str], shown: str) -> StorageRepo
         entries = read_header(path)
     except HeaderError as exc:
         raise StorageReportError(f"{shown}: not a valid safetensors file: {exc}") from None
-    ranges = [(e.begin, e.end, i) for i, e in enumerate(entries)]
-    groups = tuple(
-        tuple(sorted(entries[i].name for i in component))
-        for component in _intervals.overlap_components(ranges)
-        if len(component) > 1
-    )
+    total = sum(e.end - e.begin for e in entries)
+    # A valid file's tensors tile the data buffer (checked), so nothing is shared.
     return StorageReport(
         path=shown,
         format="safetensors",
         tensor_count=len(entries),
-        total_bytes=sum(e.end - e.begin for e in entries),
-        unique_bytes=_intervals.union_length((e.begin, e.end) for e in entries),
-        groups=tuple(sorted(groups)),
+        total_bytes=total,
+        unique_bytes=total,
+        groups=(),
     )
-
-
-def _flatten(obj: object, prefix: str) -> Iterator[tuple[str, torch.Tensor]]:
-    import torch
-
-    if isinstance(obj, torch.Tensor):
-        yield (prefix or "<root>"), obj
-    elif isinstance(obj, Mapping):
-        for key, value in obj.items():
-            yield from _flatten(value, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(obj, (list, tuple)):
-        for index, value in enumerate(obj):
-            yield from _flatten(value, f"{prefix}.{index}" if prefix else str(index))
 
 
 def _load_torch(path: str | os.PathLike[str], shown: str) -> object:
@@ -137,7 +161,13 @@ def _reason(exc: BaseException) -> str:
     """The informative part of a torch.load error, without ANSI colours, kept short."""
     message = _ANSI.sub("", str(exc))
     marker = message.find("WeightsUnpickler error:")
-    lines = [line.strip() for line in message[max(marker, 0) :].splitlines() if line.strip()]
+    if marker < 0:
+        # Newer torch: "Weights only load failed. <advice>\n\nTrying to load unsupported GLOBAL ..."
+        found = re.search(
+            r"^.*unsupported (global|class).*$", message, re.IGNORECASE | re.MULTILINE
+        )
+        marker = found.start() if found else 0
+    lines = [line.strip() for line in message[marker:].splitlines() if line.strip()]
     if len(lines) > 1 and lines[0].endswith(":"):
         # torch puts the actual reason on the line after the marker.
         lines = [f"{lines[0]} {lines[1]}"]
@@ -148,14 +178,39 @@ def _reason(exc: BaseException) -> str:
 
 
 def _torch_report(path: str | os.PathLike[str], shown: str) -> StorageReport:
-    from tu.storage._overlap import analyse
+    import torch
+
+    from tu.storage._overlap import analyse, layouts
 
     loaded = _load_torch(path, shown)
-    named = list(_flatten(loaded, ""))
+    try:
+        named = named_leaves(loaded, lambda obj: isinstance(obj, torch.Tensor))
+    except WalkError as exc:
+        raise StorageReportError(f"{shown}: cannot walk the loaded checkpoint: {exc}") from None
+    # One analysis per tensor object: a tensor held in many slots costs one layout.
+    index: dict[int, int] = {}
+    distinct: list[torch.Tensor] = []
+    owner_of: list[int] = []
+    for _, tensor in named:
+        owner = index.setdefault(id(tensor), len(distinct))
+        if owner == len(distinct):
+            distinct.append(tensor)
+        owner_of.append(owner)
+    analysis = analyse(distinct, need_bytes=True, max_total_runs=MAX_REPORT_RUNS)
+    group_of = {owner: g for g, members in enumerate(analysis.groups) for owner in members}
+    by_group: dict[tuple[str, int], list[str]] = {}
+    for (name, _), owner in zip(named, owner_of, strict=True):
+        key = ("group", group_of[owner]) if owner in group_of else ("tensor", owner)
+        by_group.setdefault(key, []).append(name)
+    groups = tuple(
+        sorted(
+            tuple(sorted(names))
+            for key, names in by_group.items()
+            if len(names) > 1 and (key[0] == "group" or layouts(distinct[key[1]]))
+        )
+    )
     tensors = [tensor for _, tensor in named]
-    analysis = analyse(tensors, need_bytes=True)
     meta_bytes = sum(t.nbytes for t in tensors if t.device.type == "meta")
-    groups = tuple(sorted(tuple(sorted(named[i][0] for i in group)) for group in analysis.groups))
     return StorageReport(
         path=shown,
         format="torch",
@@ -170,13 +225,21 @@ def storage_report(path: str | os.PathLike[str]) -> StorageReport:
     """Report the shared tensors and the byte counts of a checkpoint file.
 
     ``.safetensors`` files (by suffix, or by their header when the suffix says nothing) are
-    read from their header only: no tensor data is loaded and torch is not imported. Groups
-    there are tensors whose ``data_offsets`` overlap, which the format forbids, so a valid
-    file reports none. Anything else is loaded with ``torch.load(weights_only=True,
+    read from their header only: no tensor data is loaded and torch is not imported. The
+    header is checked as the safetensors library checks it (so a file reported here opens
+    there), plus duplicate JSON keys; a valid file's tensors tile its data buffer, so it
+    has no shared group. Anything else is loaded with ``torch.load(weights_only=True,
     map_location="cpu")`` (memory-mapped for the zip format), which never unpickles code;
     nested dicts, lists and tuples are walked and their tensors named by dotted paths
     (``"model.layer.weight"``, ``"optimizer.state.0.exp_avg"``). Groups are computed as by
     :func:`find_shared_tensors`.
+
+    The work is bounded by the file's size: the header at 100 MB and 127 levels of JSON
+    nesting (safetensors' limits); the walk enters each container object once (a container
+    reached again along another path keeps the names of its first path), refuses reference
+    cycles, nesting deeper than 1000 containers and names longer than 2**26 characters in
+    total, and splits all strided views together into at most 65 536 contiguous runs
+    (views beyond that budget are placed by their extent, which can only group more).
 
     Args:
         path: a ``.safetensors`` file or a ``torch.save`` checkpoint.
@@ -186,14 +249,25 @@ def storage_report(path: str | os.PathLike[str]) -> StorageReport:
 
     Raises:
         FileNotFoundError: if ``path`` does not exist.
-        StorageReportError: if ``path`` is a directory, malformed, truncated, or holds
-            objects ``weights_only=True`` refuses; the message names the path and the problem.
+        StorageReportError: for every other failure: a directory, an empty, malformed,
+            truncated or unreadable file, a header safetensors would refuse, a checkpoint
+            ``weights_only=True`` refuses, a cyclic or too deeply nested checkpoint. The
+            message starts with the path and says what is wrong.
         TypeError: if ``path`` is not a str or path-like.
 
     Examples:
-        >>> report = storage_report("model.safetensors")  # doctest: +SKIP
-        >>> report.groups, report.unique_bytes  # doctest: +SKIP
-        ((), 497774208)
+        >>> import os, tempfile, torch
+        >>> from safetensors.torch import save_file
+        >>> from tu.storage import storage_report
+        >>> folder = tempfile.mkdtemp()
+        >>> save_file({"a": torch.zeros(2, 3)}, os.path.join(folder, "m.safetensors"))
+        >>> report = storage_report(os.path.join(folder, "m.safetensors"))
+        >>> report.format, report.tensor_count, report.total_bytes, report.groups
+        ('safetensors', 1, 24, ())
+        >>> w = torch.zeros(4)
+        >>> torch.save({"embed": w, "head": w}, os.path.join(folder, "tied.pt"))
+        >>> storage_report(os.path.join(folder, "tied.pt")).groups
+        (('embed', 'head'),)
     """
     if not isinstance(path, (str, os.PathLike)):
         raise TypeError(f"path must be a str or os.PathLike, got {type(path).__name__}")
@@ -201,6 +275,19 @@ def storage_report(path: str | os.PathLike[str]) -> StorageReport:
     file = Path(shown)
     if not file.exists():
         raise FileNotFoundError(f"{shown}: no such file")
+    try:
+        return _report(file, shown)
+    except (StorageReportError, FileNotFoundError):
+        raise
+    except OSError as exc:
+        raise StorageReportError(f"{shown}: cannot read the file: {exc}") from exc
+    except Exception as exc:  # any other failure still names the file
+        raise StorageReportError(
+            f"{shown}: cannot report on this file: {type(exc).__name__}: {exc}"
+        ) from exc
+
+
+def _report(file: Path, shown: str) -> StorageReport:
     if not file.is_file():
         raise StorageReportError(f"{shown}: not a regular file")
     size = file.stat().st_size

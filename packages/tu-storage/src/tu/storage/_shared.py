@@ -7,6 +7,7 @@ from collections.abc import Iterable, Mapping
 import torch
 
 from tu.storage._identity import dtensor_local, inner_tensors, sparse_parts
+from tu.storage._metadata import SHARED_METADATA_KEY, aliases_from
 from tu.storage._overlap import analyse, check_state_dict
 
 
@@ -120,8 +121,8 @@ def remove_shared_duplicates(
 
     Returns:
         ``(reduced, removed)``: a new dict without the removed names (order kept) and a
-        mapping ``removed name -> kept name``. ``removed`` is a ``dict[str, str]``, so it
-        fits safetensors' ``metadata``.
+        mapping ``removed name -> kept name``. To keep it in a safetensors file beside
+        other metadata, save ``metadata=shared_metadata(removed, other)``.
 
     Raises:
         TypeError: if ``state_dict`` is not a mapping of str to tensors, or
@@ -163,25 +164,32 @@ def remove_shared_duplicates(
 
 
 def restore_shared_duplicates(
-    state_dict: Mapping[str, torch.Tensor], removed: Mapping[str, str]
+    state_dict: Mapping[str, torch.Tensor], removed: Mapping[str, str] | None
 ) -> dict[str, torch.Tensor]:
     """Put the names :func:`remove_shared_duplicates` dropped back, as the kept tensors.
 
     Each removed name gets the very tensor object of the name it aliases, so after loading
     tied weights share memory again (no copies). The input is not modified.
 
+    ``removed`` is either a file's metadata as ``safe_open(...).metadata()`` returns it:
+    when it holds ``"tu.shared"`` (written by :func:`shared_metadata`) only that key is read
+    and every other key (``"format"`` and the like) is ignored; ``None`` (a file without
+    metadata) restores nothing. Or it is the plain ``removed name -> kept name`` map that
+    :func:`remove_shared_duplicates` returns, every item of which is an alias.
+
     Args:
         state_dict: a (loaded) state dict holding every kept name.
-        removed: the ``removed name -> kept name`` mapping of :func:`remove_shared_duplicates`
-            (for instance read back from safetensors metadata).
+        removed: file metadata holding ``"tu.shared"``, the plain alias map, or ``None``.
 
     Returns:
-        A new dict: ``state_dict``'s items, then the restored names in ``removed``'s order.
+        A new dict: ``state_dict``'s items, then the restored names in the map's order.
 
     Raises:
-        TypeError: if an argument has the wrong type.
-        ValueError: if a kept name is missing from ``state_dict``, or a removed name is
-            already there holding a different tensor.
+        TypeError: if ``state_dict`` is not a mapping of str to tensors, or ``removed`` is
+            not a mapping of str to str (or ``None``).
+        ValueError: if ``removed["tu.shared"]`` is not a JSON object of str to str, a kept
+            name is missing from ``state_dict``, or a removed name is already there holding
+            a different tensor.
 
     Examples:
         >>> import torch
@@ -189,17 +197,26 @@ def restore_shared_duplicates(
         >>> tied = restore_shared_duplicates(loaded, {"head.weight": "embed.weight"})
         >>> tied["head.weight"] is tied["embed.weight"]
         True
+        >>> metadata = {"format": "pt", "tu.shared": '{"head.weight": "embed.weight"}'}
+        >>> list(restore_shared_duplicates(loaded, metadata))
+        ['embed.weight', 'head.weight']
     """
     check_state_dict(state_dict, "state_dict")
-    if not isinstance(removed, Mapping):
-        raise TypeError(f"removed must be a mapping of str to str, got {type(removed).__name__}")
+    in_metadata = isinstance(removed, Mapping) and SHARED_METADATA_KEY in removed
+    aliases = aliases_from(removed)
     restored = dict(state_dict)
-    for name, keep in removed.items():
-        if not isinstance(name, str) or not isinstance(keep, str):
-            raise TypeError(f"removed must map str to str, got {name!r}: {keep!r}")
+    for name, keep in aliases.items():
         if keep not in state_dict:
+            hint = (
+                ""
+                if in_metadata
+                else (
+                    f"; if this mapping is a file's metadata holding other keys, save the map "
+                    f"with shared_metadata(), which stores it under {SHARED_METADATA_KEY!r}"
+                )
+            )
             raise ValueError(
-                f"removed maps {name!r} to {keep!r}, but state_dict has no {keep!r} to alias"
+                f"removed maps {name!r} to {keep!r}, but state_dict has no {keep!r} to alias" + hint
             )
         tensor = state_dict[keep]
         present = state_dict.get(name)

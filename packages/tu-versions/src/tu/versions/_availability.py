@@ -1,7 +1,9 @@
-"""Which torch backends and add-ons this installation has. Cached; never raises.
+"""Which torch backends and add-ons this installation has. Cached; a failing backend is False.
 
 Each check looks for the add-on module first, so an absent backend costs a spec lookup
-and never an import of torch.
+and never an import of torch. Arguments are checked before the cache is consulted: a
+wrong-typed or invalid argument raises TypeError / ValueError naming it (never a silent
+False, never ``unhashable type``); a backend whose driver fails reports False.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import functools
 import importlib.util
 import os
 
-from tu.versions._compare import is_torch_greater_or_equal
+from tu.versions._compare import check_bool, check_version, is_torch_greater_or_equal
 from tu.versions._installed import is_torch_available
 
 __all__ = [
@@ -31,18 +33,37 @@ def _has_module(name: str) -> bool:
         return False
 
 
-@functools.cache
 def is_torch_xla_available(check_is_tpu: bool = False, check_is_gpu: bool = False) -> bool:
     """Whether torch_xla is installed (and, if asked, runs on a TPU or a GPU).
 
-    Setting the environment variable ``USE_TORCH_XLA`` to a false value turns XLA off,
-    as in transformers.
+    Setting the environment variable ``USE_TORCH_XLA`` to a false value (``0``, ``false``,
+    ``no``, ``off``) turns XLA off, as in transformers. The answer is cached.
+
+    Args:
+        check_is_tpu: also require the XLA device to be a TPU.
+        check_is_gpu: also require the XLA device to be a GPU.
+
+    Returns:
+        False without torch or torch_xla, or when the runtime cannot be asked.
 
     Raises:
+        TypeError: ``check_is_tpu`` or ``check_is_gpu`` is not a bool.
         ValueError: both ``check_is_tpu`` and ``check_is_gpu`` are true.
+
+    Examples:
+        >>> from tu.versions import is_torch_xla_available
+        >>> isinstance(is_torch_xla_available(), bool)
+        True
     """
+    check_bool(check_is_tpu, "check_is_tpu")
+    check_bool(check_is_gpu, "check_is_gpu")
     if check_is_tpu and check_is_gpu:
         raise ValueError("check_is_tpu and check_is_gpu cannot both be true")
+    return _xla(check_is_tpu, check_is_gpu)
+
+
+@functools.cache
+def _xla(check_is_tpu: bool, check_is_gpu: bool) -> bool:
     if os.environ.get("USE_TORCH_XLA", "1").upper() in {"0", "FALSE", "NO", "OFF"}:
         return False
     if not is_torch_available() or not _has_module("torch_xla"):
@@ -58,13 +79,30 @@ def is_torch_xla_available(check_is_tpu: bool = False, check_is_gpu: bool = Fals
     return kind in {"GPU", "CUDA"} if check_is_gpu else kind == "TPU"
 
 
-@functools.cache
 def is_torch_xpu_available(check_device: bool = False) -> bool:
-    """Whether torch has a usable Intel XPU backend (native from torch 2.4, or IPEX before).
+    """Whether torch has a usable Intel XPU backend (native from torch 2.4, or IPEX before 2.6).
+
+    The answer is cached.
 
     Args:
         check_device: also ask the runtime for a device count, which fails without a device.
+
+    Returns:
+        False without torch, without XPU support, or when the runtime fails.
+
+    Raises:
+        TypeError: ``check_device`` is not a bool.
+
+    Examples:
+        >>> from tu.versions import is_torch_xpu_available
+        >>> isinstance(is_torch_xpu_available(), bool)
+        True
     """
+    return _xpu(check_bool(check_device, "check_device"))
+
+
+@functools.cache
+def _xpu(check_device: bool) -> bool:
     if not is_torch_available():
         return False
     try:
@@ -86,9 +124,28 @@ def is_torch_xpu_available(check_device: bool = False) -> bool:
         return False
 
 
-@functools.cache
 def is_torch_npu_available(check_device: bool = False) -> bool:
-    """Whether torch_npu (Ascend) is installed and reports an NPU."""
+    """Whether torch_npu (Ascend) is installed and reports an NPU. The answer is cached.
+
+    Args:
+        check_device: also ask the runtime for a device count, which fails without a device.
+
+    Returns:
+        False without torch or torch_npu, or when the runtime fails.
+
+    Raises:
+        TypeError: ``check_device`` is not a bool.
+
+    Examples:
+        >>> from tu.versions import is_torch_npu_available
+        >>> isinstance(is_torch_npu_available(), bool)
+        True
+    """
+    return _npu(check_bool(check_device, "check_device"))
+
+
+@functools.cache
+def _npu(check_device: bool) -> bool:
     if not is_torch_available() or not _has_module("torch_npu"):
         return False
     try:
@@ -105,13 +162,35 @@ def is_torch_npu_available(check_device: bool = False) -> bool:
         return False
 
 
-@functools.cache
 def is_torch_mps_available(min_version: str | None = None) -> bool:
     """Whether torch was built with Apple's MPS backend and it is usable here.
 
+    ``min_version`` is checked even where MPS is absent, so a bad argument fails on every
+    machine (transformers parses it only on a Mac with MPS). The answer is cached.
+
     Args:
-        min_version: additionally require at least this torch version.
+        min_version: additionally require at least this torch version (a PEP 440 string,
+            compared as :func:`~tu.versions.is_torch_greater_or_equal` does), or None.
+
+    Returns:
+        False without torch, without MPS, below ``min_version``, or when MPS fails.
+
+    Raises:
+        TypeError: ``min_version`` is neither None nor a string.
+        ValueError: ``min_version`` is not a valid version (or too long).
+
+    Examples:
+        >>> from tu.versions import is_torch_mps_available
+        >>> isinstance(is_torch_mps_available(min_version="2.0"), bool)
+        True
     """
+    if min_version is not None:
+        check_version(min_version, "min_version")
+    return _mps(min_version)
+
+
+@functools.lru_cache(maxsize=64)  # bounded: one entry per distinct min_version
+def _mps(min_version: str | None) -> bool:
     if not is_torch_available():
         return False
     try:
@@ -130,9 +209,17 @@ def is_torch_mps_available(min_version: str | None = None) -> bool:
 
 @functools.cache
 def is_torch_hpu_available() -> bool:
-    """Whether Habana's Gaudi (HPU) backend is installed and reports a device.
+    """Whether Habana's Gaudi (HPU) backend is installed and reports a device. Cached.
 
     Unlike transformers, this check never patches torch functions.
+
+    Returns:
+        False without torch or habana_frameworks, or when the runtime fails.
+
+    Examples:
+        >>> from tu.versions import is_torch_hpu_available
+        >>> isinstance(is_torch_hpu_available(), bool)
+        True
     """
     if not is_torch_available() or not _has_module("habana_frameworks"):
         return False
@@ -151,7 +238,16 @@ def is_torch_hpu_available() -> bool:
 
 @functools.cache
 def is_torch_distributed_available() -> bool:
-    """Whether this torch build includes torch.distributed."""
+    """Whether this torch build includes torch.distributed. Cached.
+
+    Returns:
+        False without torch or when torch.distributed cannot be imported.
+
+    Examples:
+        >>> from tu.versions import is_torch_distributed_available
+        >>> isinstance(is_torch_distributed_available(), bool)
+        True
+    """
     if not is_torch_available():
         return False
     try:
@@ -165,10 +261,10 @@ def is_torch_distributed_available() -> bool:
 def clear_caches() -> None:
     """Forget the cached availability answers."""
     for check in (
-        is_torch_xla_available,
-        is_torch_xpu_available,
-        is_torch_npu_available,
-        is_torch_mps_available,
+        _xla,
+        _xpu,
+        _npu,
+        _mps,
         is_torch_hpu_available,
         is_torch_distributed_available,
     ):

@@ -34,6 +34,14 @@ def is_torchdynamo_compiling() -> bool:
     Uses ``torch.compiler.is_compiling`` (torch >= 2.3), else ``torch._dynamo.is_compiling``,
     both of which dynamo folds to a constant True while tracing. When torch has not been
     imported yet nothing can be compiling, so the answer is False and torch stays unimported.
+
+    Returns:
+        True inside code that torch.compile is tracing, False elsewhere.
+
+    Examples:
+        >>> from tu.versions import is_torchdynamo_compiling
+        >>> is_torchdynamo_compiling()
+        False
     """
     check = _check
     if check is None:
