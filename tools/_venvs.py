@@ -68,10 +68,8 @@ def link_site(names: Iterable[str], folder: Path, skip: Iterable[str] = ()) -> P
     return folder
 
 
-def make_venv(path: Path, linked: Iterable[Path] = ()) -> Path:
-    """A new venv without pip (the running pip installs into it); returns its python."""
-    venv.EnvBuilder(with_pip=False, clear=True, symlinks=True).create(path)
-    python = path / "bin" / "python"
+def link_into(python: Path, folder: Path, name: str) -> None:
+    """Put ``folder`` on the sys.path of ``python``'s venv, through ``<name>.pth``."""
     purelib = subprocess.run(
         [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
         capture_output=True,
@@ -79,8 +77,15 @@ def make_venv(path: Path, linked: Iterable[Path] = ()) -> Path:
         check=True,
         env=clean_env(),
     ).stdout.strip()
+    Path(purelib, f"{name}.pth").write_text(f"{folder}\n", encoding="utf-8")
+
+
+def make_venv(path: Path, linked: Iterable[Path] = ()) -> Path:
+    """A new venv without pip (the running pip installs into it); returns its python."""
+    venv.EnvBuilder(with_pip=False, clear=True, symlinks=True).create(path)
+    python = path / "bin" / "python"
     for number, folder in enumerate(linked):
-        Path(purelib, f"zz-linked-{number}.pth").write_text(f"{folder}\n", encoding="utf-8")
+        link_into(python, folder, f"zz-linked-{number}")
     return python
 
 

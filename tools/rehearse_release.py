@@ -53,6 +53,7 @@ from _venvs import (  # noqa: E402
     clean_env,
     closure,
     installed,
+    link_into,
     link_site,
     make_venv,
     pip_install,
@@ -361,14 +362,7 @@ class Rehearsal:
         return make_venv(self.work / "venvs" / name, linked)
 
     def add_test_tools(self, python: Path) -> None:
-        site = subprocess.run(
-            [str(python), "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
-            capture_output=True,
-            text=True,
-            check=True,
-            env=clean_env(),
-        ).stdout.strip()
-        Path(site, "zz-linked-tools.pth").write_text(f"{self.tools_site}\n", encoding="utf-8")
+        link_into(python, self.tools_site, "zz-linked-tools")
 
     def closure_in(self, python: Path, dist: str) -> set[str]:
         """``dist`` and what it requires (extras included), as installed in ``python``'s venv."""
